@@ -1,0 +1,145 @@
+/**
+ * The client credentials grant (RFC 6749 §4.4): the client asks the token endpoint for an access token in its own
+ * name, authenticating with its own credentials. A port of the Dart `oauth2` package's `clientCredentialsGrant`,
+ * as an Effect that needs an `HttpClient` and reads time through `Clock`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as ClientAuth from "./ClientAuth.js"
+import type { Credentials } from "./Credentials.js"
+import * as internal from "./internal/grant.js"
+import type * as OAuth2Error from "./OAuth2Error.js"
+import type * as TokenResponse from "./TokenResponse.js"
+
+/**
+ * Retry policy for token requests.
+ *
+ * By default a token request is retried on transport errors, attempt timeouts, HTTP 408, 429, 500, 502, 503, 504
+ * and `temporarily_unavailable` ({@link OAuth2Error.isRetryable}), up to 3 times with exponential backoff from
+ * 250 ms (×2, jittered ±20 %), waiting at least as long as the server's `Retry-After` (seconds or HTTP date) up to
+ * `retryAfterCap` (30 s), all inside `budget` (60 s). Definite refusals (`invalid_client`, `invalid_scope`, ...)
+ * are never retried.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /** Replaces the backoff schedule; its input is the failed attempt's error. */
+  readonly schedule?: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error> | undefined
+  /** Which errors to retry; default {@link OAuth2Error.isRetryable}. */
+  readonly while?: ((error: OAuth2Error.OAuth2Error) => boolean) | undefined
+  /** The longest `Retry-After` honoured; default 30 seconds. */
+  readonly retryAfterCap?: Duration.DurationInput | undefined
+  /** The time all attempts together may take; default 60 seconds. Beyond it: a `TimeoutError` with stage "budget". */
+  readonly budget?: Duration.DurationInput | undefined
+}
+
+/**
+ * A value of an extra request parameter. Arrays repeat the parameter (RFC 8707 `resource`); `undefined`, `null`
+ * and empty strings are not sent.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ParamValue = internal.ParamValue
+
+/**
+ * Options of the grant. The first five mirror the Dart `clientCredentialsGrant(authorizationEndpoint, identifier,
+ * secret, scopes:, delimiter:)`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The token endpoint. https is required except for loopback hosts (see `allowInsecureHttp`). */
+  readonly tokenUrl: string | URL
+  readonly clientId?: string | undefined
+  /** Always Redacted: `Redacted.make(secret)` or `Config.redacted("...")`. */
+  readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /** Requested scopes (RFC 6749 §3.3), as a list or one delimited string. Sent only when non-empty. */
+  readonly scopes?: ReadonlyArray<string> | string | undefined
+  /** Joins and splits scopes; default `" "` (the RFC's). Some providers use `","`. */
+  readonly scopeDelimiter?: string | undefined
+  /**
+   * Client authentication; default {@link ClientAuth.clientSecretBasic} when a secret is given (RFC 6749
+   * §2.3.1, form-encoded), otherwise {@link ClientAuth.none}.
+   */
+  readonly auth?: ClientAuth.ClientAuth | undefined
+  /** Extra body parameters: `audience`, `resource` (repeatable, RFC 8707), anything the server wants. */
+  readonly params?: Readonly<Record<string, ParamValue>> | undefined
+  /** Extra headers on the token request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Replaces the body parser (the Dart package's `getParameters`). */
+  readonly parseResponse?: TokenResponse.ParseResponse | undefined
+  /** Subtracted from the lifetime, so the token is retired early; default 10 s, never more than half the lifetime. */
+  readonly expiryGrace?: Duration.DurationInput | undefined
+  /** Allows a plain-http token URL on a non-loopback host. Off by default: the secret would travel in clear. */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** Timeout of one token request (attempt); default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Retry policy, or `false` for a single attempt. */
+  readonly retry?: RetryOptions | false | undefined
+  /** The largest token response body read; default 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
+}
+
+/**
+ * Obtains credentials with the client credentials grant (RFC 6749 §4.4.2): POSTs `grant_type=client_credentials`
+ * (plus `scope` and `params`) with the client authentication of `auth`, and decodes the answer (§4.4.3, §5.1,
+ * §5.2) into {@link Credentials}. Options are checked before anything is sent.
+ *
+ * @example
+ * ```ts
+ * import { ClientCredentials } from "@effect-oauth2/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = ClientCredentials.grant({
+ *   tokenUrl: "https://auth.example.com/oauth2/token",
+ *   clientId: "my-service",
+ *   clientSecret: Redacted.make("s3cret"),
+ *   scopes: ["api:read"],
+ *   params: { audience: "https://api.example.com" }
+ * }).pipe(Effect.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const grant: (options: Options) => Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =
+  internal.grant
+
+/**
+ * Checks the options and captures the ambient `HttpClient`, giving the token request as an Effect that can be run
+ * any number of times (each run is one grant, with its retries). Configuration mistakes fail here, once.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<
+  Effect.Effect<Credentials, OAuth2Error.OAuth2Error>,
+  OAuth2Error.ConfigurationError,
+  HttpClient.HttpClient
+> =>
+  Effect.gen(function*() {
+    const prepared = yield* Effect.suspend(() => internal.prepare(options))
+    const client = yield* HttpClient.HttpClient
+    return internal.request(prepared, client)
+  })
+
+/**
+ * The key under which tokens of these options are cached and stored: token endpoint, client id, auth method,
+ * sorted scopes and sorted extra parameters. Never the secret.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const cacheKey = (options: Options): Effect.Effect<string, OAuth2Error.ConfigurationError> =>
+  Effect.map(Effect.suspend(() => internal.prepare(options)), (prepared) => prepared.cacheKey)

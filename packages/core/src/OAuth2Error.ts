@@ -1,0 +1,299 @@
+/**
+ * The typed errors of effect-oauth2. Every failure of a token request ends as one of these, never as a defect:
+ * the server refused ({@link ErrorResponse}, RFC 6749 §5.2), the answer could not be used
+ * ({@link InvalidResponse}), the request never completed ({@link TransportError}, {@link TimeoutError}), or the
+ * options were wrong before anything was sent ({@link ConfigurationError}).
+ *
+ * No error carries a client secret or a token: bodies are cut to a short excerpt with token-like fields masked,
+ * and transport causes are stripped of the request body and its headers.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-oauth2/core/OAuth2Error")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Returns `true` for any error of this library.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isOAuth2Error = (u: unknown): u is OAuth2Error => Predicate.hasProperty(u, TypeId)
+
+const where = (tokenEndpoint: string) => tokenEndpoint.length > 0 ? ` from ${tokenEndpoint}` : ""
+
+/**
+ * The authorization server answered with an error response (RFC 6749 §5.2): `error`, and optionally
+ * `error_description` and `error_uri`. A 200 response that carries `error` ends here too, as golang/oauth2 does.
+ *
+ * `retryAfter` holds the server's `Retry-After` header in milliseconds when it sent one (RFC 9110 §10.2.3).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oauth2/core/ErrorResponse")(
+  "ErrorResponse",
+  {
+    tokenEndpoint: Schema.String,
+    status: Schema.Number,
+    error: Schema.String,
+    errorDescription: Schema.optionalWith(Schema.String, { exact: true }),
+    errorUri: Schema.optionalWith(Schema.String, { exact: true }),
+    retryAfter: Schema.optionalWith(Schema.Number, { exact: true })
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const detail = this.errorDescription !== undefined
+      ? `: ${this.errorDescription}`
+      : this.errorUri !== undefined
+      ? `: see ${this.errorUri}`
+      : ""
+    return `The authorization server refused the token request (HTTP ${this.status}, error "${this.error}")${detail}` +
+      `${where(this.tokenEndpoint)}. ${hintFor(this.error)}`.trimEnd()
+  }
+}
+
+const hintFor = (error: string): string => {
+  switch (error) {
+    case "invalid_client":
+      return "Check the client id, the client secret and the client authentication method (auth)."
+    case "invalid_scope":
+      return "Check the requested scopes against those the client may ask for."
+    case "unauthorized_client":
+      return "The client may not use the client_credentials grant; check its registration."
+    case "unsupported_grant_type":
+      return "The server does not support the client_credentials grant for this client."
+    case "invalid_target":
+      return "Check the resource / audience parameters."
+    case "temporarily_unavailable":
+      return "The server is temporarily unavailable; the request may be retried."
+    default:
+      return ""
+  }
+}
+
+/**
+ * The token endpoint answered, but not with something usable: a status that is neither 200 nor an RFC 6749 §5.2
+ * error, a missing or unexpected content type, a body that does not parse, a missing or mistyped field, an
+ * unsupported `token_type`, a body over the size limit, or a redirect.
+ *
+ * `bodyExcerpt` is at most a few hundred characters, with the values of token and secret fields masked.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effect-oauth2/core/InvalidResponse")(
+  "InvalidResponse",
+  {
+    tokenEndpoint: Schema.String,
+    reason: Schema.String,
+    status: Schema.Number,
+    contentType: Schema.optionalWith(Schema.String, { exact: true }),
+    bodyExcerpt: Schema.String,
+    retryAfter: Schema.optionalWith(Schema.Number, { exact: true })
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const type = this.contentType !== undefined ? `, content type ${this.contentType}` : ""
+    const body = this.bodyExcerpt.length > 0 ? ` Body starts: ${JSON.stringify(this.bodyExcerpt)}` : ""
+    return `Invalid OAuth 2.0 token response${
+      where(this.tokenEndpoint)
+    } (HTTP ${this.status}${type}): ${this.reason}.${body}`
+  }
+}
+
+/**
+ * The token request did not complete: the connection failed, was dropped, or the body stream broke off. `cause`
+ * is the platform's `HttpClientError` (with the request body and headers removed, so no secret travels with it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@effect-oauth2/core/TransportError")(
+  "TransportError",
+  {
+    tokenEndpoint: Schema.String,
+    description: Schema.String,
+    cause: Schema.optionalWith(Schema.Defect, { exact: true })
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `The token request${
+      this.tokenEndpoint.length > 0 ? ` to ${this.tokenEndpoint}` : ""
+    } failed: ${this.description}`
+  }
+}
+
+/**
+ * A token request took longer than its timeout (`stage: "attempt"`), or all attempts together took longer than the
+ * retry budget (`stage: "budget"`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TimeoutError extends Schema.TaggedError<TimeoutError>("@effect-oauth2/core/TimeoutError")(
+  "TimeoutError",
+  {
+    tokenEndpoint: Schema.String,
+    stage: Schema.Literal("attempt", "budget"),
+    timeoutMillis: Schema.Number
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const what = this.stage === "attempt" ? "The token request" : "The token request and its retries"
+    return `${what} to ${this.tokenEndpoint} timed out after ${Duration.format(Duration.millis(this.timeoutMillis))}.`
+  }
+}
+
+/**
+ * The options cannot work, found before any request is sent: an unparsable or insecure token URL, a secret without
+ * a client id, a client authentication method that lacks what it needs.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConfigurationError
+  extends Schema.TaggedError<ConfigurationError>("@effect-oauth2/core/ConfigurationError")("ConfigurationError", {
+    reason: Schema.String
+  })
+{
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `Invalid OAuth 2.0 client configuration: ${this.reason}`
+  }
+}
+
+/**
+ * Every error a token request can end with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OAuth2Error = ErrorResponse | InvalidResponse | TransportError | TimeoutError | ConfigurationError
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isErrorResponse = (u: unknown): u is ErrorResponse => isOAuth2Error(u) && u._tag === "ErrorResponse"
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isInvalidResponse = (u: unknown): u is InvalidResponse => isOAuth2Error(u) && u._tag === "InvalidResponse"
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTransportError = (u: unknown): u is TransportError => isOAuth2Error(u) && u._tag === "TransportError"
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTimeoutError = (u: unknown): u is TimeoutError => isOAuth2Error(u) && u._tag === "TimeoutError"
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isConfigurationError = (u: unknown): u is ConfigurationError =>
+  isOAuth2Error(u) && u._tag === "ConfigurationError"
+
+/**
+ * HTTP statuses after which a token request is worth repeating (RFC 9110: 408 Request Timeout, 429 Too Many
+ * Requests, and the transient 5xx).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const transientStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * Whether a failed token request may succeed when repeated: transport failures, attempt timeouts, the statuses of
+ * {@link transientStatuses} and the `temporarily_unavailable` error code (RFC 6749 §5.2 lists it for the
+ * authorization endpoint; servers use it at the token endpoint too). Definite refusals (`invalid_client`,
+ * `invalid_scope`, `invalid_request`, ...) and configuration errors are never retried.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = (error: OAuth2Error): boolean => {
+  switch (error._tag) {
+    case "TransportError":
+      return true
+    case "TimeoutError":
+      return error.stage === "attempt"
+    case "ErrorResponse":
+      return error.error === "temporarily_unavailable" ||
+        (transientStatuses.has(error.status) && !definiteRefusals.has(error.error))
+    case "InvalidResponse":
+      return transientStatuses.has(error.status)
+    case "ConfigurationError":
+      return false
+  }
+}
+
+const definiteRefusals: ReadonlySet<string> = new Set([
+  "invalid_client",
+  "invalid_grant",
+  "invalid_scope",
+  "invalid_request",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_target"
+])

@@ -1,0 +1,441 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type * as ClientAuth from "../ClientAuth.js"
+import { defaultFor } from "../ClientAuth.js"
+import { Credentials } from "../Credentials.js"
+import * as OAuth2Error from "../OAuth2Error.js"
+import * as TokenResponse from "../TokenResponse.js"
+import * as metrics from "./metrics.js"
+import { parseRetryAfter } from "./retryAfter.js"
+import { display, parseEndpoint } from "./url.js"
+
+/** @internal */
+export type ParamValue = string | number | boolean | ReadonlyArray<string> | null | undefined
+
+/** @internal */
+export interface RetryOptions {
+  readonly schedule?: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error> | undefined
+  readonly while?: ((error: OAuth2Error.OAuth2Error) => boolean) | undefined
+  readonly retryAfterCap?: Duration.DurationInput | undefined
+  readonly budget?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export interface GrantOptions {
+  readonly tokenUrl: string | URL
+  readonly clientId?: string | undefined
+  readonly clientSecret?: Redacted.Redacted<string> | undefined
+  readonly scopes?: ReadonlyArray<string> | string | undefined
+  readonly scopeDelimiter?: string | undefined
+  readonly auth?: ClientAuth.ClientAuth | undefined
+  readonly params?: Readonly<Record<string, ParamValue>> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly parseResponse?: TokenResponse.ParseResponse | undefined
+  readonly expiryGrace?: Duration.DurationInput | undefined
+  readonly allowInsecureHttp?: boolean | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly retry?: RetryOptions | false | undefined
+  readonly maxResponseBytes?: number | undefined
+}
+
+/** @internal */
+export interface Prepared {
+  readonly url: URL
+  readonly endpoint: string
+  readonly clientId: string | undefined
+  readonly clientSecret: Redacted.Redacted<string> | undefined
+  readonly scopes: ReadonlyArray<string>
+  readonly delimiter: string
+  readonly auth: ClientAuth.ClientAuth
+  readonly params: ReadonlyArray<readonly [string, string]>
+  readonly headers: Readonly<Record<string, string>>
+  readonly parseResponse: TokenResponse.ParseResponse | undefined
+  readonly graceMillis: number
+  readonly timeoutMillis: number
+  readonly retry: {
+    readonly schedule: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error>
+    readonly while: (error: OAuth2Error.OAuth2Error) => boolean
+    readonly retryAfterCapMillis: number
+    readonly budgetMillis: number
+  } | undefined
+  readonly maxResponseBytes: number
+  readonly cacheKey: string
+}
+
+/** @internal */
+export const defaults = {
+  scopeDelimiter: " ",
+  expiryGrace: Duration.seconds(10),
+  timeout: Duration.seconds(30),
+  retryAfterCap: Duration.seconds(30),
+  budget: Duration.seconds(60),
+  maxResponseBytes: 1024 * 1024,
+  schedule: Schedule.exponential(Duration.millis(250), 2).pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(3))
+  ) as Schedule.Schedule<unknown, unknown>
+}
+
+const reserved = new Set([
+  "grant_type",
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+  "scope"
+])
+
+const millis = (input: Duration.DurationInput, what: string): number | OAuth2Error.ConfigurationError => {
+  const decoded = Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) return new OAuth2Error.ConfigurationError({ reason: `${what} is not a duration` })
+  const ms = Duration.toMillis(decoded.value)
+  if (!(ms >= 0)) return new OAuth2Error.ConfigurationError({ reason: `${what} must not be negative` })
+  return ms
+}
+
+/**
+ * Checks the options once, before any request: every mistake is a ConfigurationError here rather than a failed
+ * request later.
+ *
+ * @internal
+ */
+export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Error.ConfigurationError> => {
+  const fail = (reason: string) => Either.left(new OAuth2Error.ConfigurationError({ reason }))
+  const url = parseEndpoint(options.tokenUrl, { allowInsecureHttp: options.allowInsecureHttp, what: "tokenUrl" })
+  if (url instanceof OAuth2Error.ConfigurationError) return Either.left(url)
+  if (options.clientSecret !== undefined && !Redacted.isRedacted(options.clientSecret)) {
+    return fail("clientSecret must be a Redacted value (Redacted.make(secret) or Config.redacted)")
+  }
+  if (options.clientId === undefined && options.clientSecret !== undefined) {
+    return fail("a clientSecret was given without a clientId")
+  }
+  if (options.clientId !== undefined && options.clientId.length === 0) return fail("clientId must not be empty")
+  const delimiter = options.scopeDelimiter ?? defaults.scopeDelimiter
+  if (delimiter.length === 0) return fail("scopeDelimiter must not be empty")
+  const scopes = (typeof options.scopes === "string" ? options.scopes.split(delimiter) : options.scopes ?? [])
+    .filter((scope) => scope.length > 0)
+
+  const params: Array<readonly [string, string]> = []
+  for (const [key, value] of Object.entries(options.params ?? {})) {
+    if (reserved.has(key)) {
+      return fail(`params may not set "${key}"; it is set by ${key === "scope" ? "scopes" : "the grant or auth"}`)
+    }
+    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value : [String(value)]
+    for (const item of values as ReadonlyArray<string>) {
+      if (item.length > 0) params.push([key, item])
+    }
+  }
+
+  const grace = millis(options.expiryGrace ?? defaults.expiryGrace, "expiryGrace")
+  if (typeof grace !== "number") return Either.left(grace)
+  const timeout = millis(options.timeout ?? defaults.timeout, "timeout")
+  if (typeof timeout !== "number") return Either.left(timeout)
+  if (timeout === 0) return fail("timeout must be positive")
+  const maxResponseBytes = options.maxResponseBytes ?? defaults.maxResponseBytes
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+    return fail("maxResponseBytes must be a positive whole number")
+  }
+
+  let retry: Prepared["retry"] = undefined
+  if (options.retry !== false) {
+    const cap = millis(options.retry?.retryAfterCap ?? defaults.retryAfterCap, "retry.retryAfterCap")
+    if (typeof cap !== "number") return Either.left(cap)
+    const budget = millis(options.retry?.budget ?? defaults.budget, "retry.budget")
+    if (typeof budget !== "number") return Either.left(budget)
+    retry = {
+      schedule: options.retry?.schedule ?? defaults.schedule,
+      while: options.retry?.while ?? OAuth2Error.isRetryable,
+      retryAfterCapMillis: cap,
+      budgetMillis: budget
+    }
+  }
+
+  const auth = options.auth ?? defaultFor(options)
+  const headers: Record<string, string> = {}
+  for (const [key, value] of Object.entries(options.headers ?? {})) headers[key.toLowerCase()] = value
+
+  return Either.right({
+    url,
+    endpoint: display(url),
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    scopes,
+    delimiter,
+    auth,
+    params,
+    headers,
+    parseResponse: options.parseResponse,
+    graceMillis: grace,
+    timeoutMillis: timeout,
+    retry,
+    maxResponseBytes,
+    cacheKey: JSON.stringify([
+      url.href,
+      options.clientId ?? null,
+      auth.method,
+      [...scopes].sort(),
+      [...params].sort(([a, x], [b, y]) => a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)
+    ])
+  })
+}
+
+const sanitize = (endpoint: string, error: HttpClientError.HttpClientError): OAuth2Error.TransportError => {
+  const description = error.description ??
+    (error.cause instanceof Error
+      ? error.cause.message
+      : error.reason === "Transport"
+      ? "connection failed"
+      : error.reason)
+  // The original error holds the request, whose body and headers carry the client credentials: keep only the cause.
+  const cause = new HttpClientError.RequestError({
+    request: HttpClientRequest.post(endpoint),
+    reason: error._tag === "RequestError" ? error.reason : "Transport",
+    cause: error.cause,
+    description
+  })
+  return new OAuth2Error.TransportError({
+    tokenEndpoint: endpoint,
+    description: error._tag === "ResponseError"
+      ? `the response body could not be read (${description})`
+      : `${error.reason === "Transport" ? "" : `${error.reason}: `}${description}`,
+    cause
+  })
+}
+
+interface BodyState {
+  readonly chunks: Chunk.Chunk<Uint8Array>
+  readonly size: number
+}
+
+const readBody = (
+  prepared: Prepared,
+  response: HttpClientResponse.HttpClientResponse,
+  contentType: string | undefined
+): Effect.Effect<string, OAuth2Error.OAuth2Error> => {
+  const tooLarge = (what: string) =>
+    new OAuth2Error.InvalidResponse({
+      tokenEndpoint: prepared.endpoint,
+      reason: `the body is larger than maxResponseBytes (${prepared.maxResponseBytes} bytes${what}); it was not read`,
+      status: response.status,
+      bodyExcerpt: "",
+      ...(contentType !== undefined ? { contentType } : {})
+    })
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > prepared.maxResponseBytes) {
+    return Effect.fail(tooLarge(`; Content-Length says ${declared}`))
+  }
+  return response.stream.pipe(
+    Stream.mapError((error) => sanitize(prepared.endpoint, error)),
+    Stream.runFoldEffect(
+      { chunks: Chunk.empty<Uint8Array>(), size: 0 } as BodyState,
+      (state: BodyState, chunk: Uint8Array): Effect.Effect<BodyState, OAuth2Error.OAuth2Error> => {
+        const size = state.size + chunk.length
+        return size > prepared.maxResponseBytes
+          ? Effect.fail(tooLarge(""))
+          : Effect.succeed({ chunks: Chunk.append(state.chunks, chunk), size })
+      }
+    ),
+    Effect.map(({ chunks, size }) => {
+      const bytes = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      return new TextDecoder("utf-8").decode(bytes)
+    })
+  )
+}
+
+const manualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(effect, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+  )
+
+/**
+ * One token request: build, authenticate, send, read (bounded), decode. No retry.
+ *
+ * @internal
+ */
+export const attempt = (
+  prepared: Prepared,
+  client: HttpClient.HttpClient
+): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> =>
+  Effect.gen(function*() {
+    const issuedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    const body: Array<readonly [string, string]> = [["grant_type", "client_credentials"]]
+    if (prepared.scopes.length > 0) body.push(["scope", prepared.scopes.join(prepared.delimiter)])
+    body.push(...prepared.params)
+    const request = yield* prepared.auth.authenticate({
+      url: prepared.url,
+      headers: { ...prepared.headers, accept: "application/json" },
+      body,
+      clientId: prepared.clientId,
+      clientSecret: prepared.clientSecret
+    })
+    const response = yield* client.execute(
+      HttpClientRequest.post(request.url, {
+        headers: request.headers,
+        body: undefined
+      }).pipe(HttpClientRequest.bodyUrlParams(request.body as ReadonlyArray<[string, string]>))
+    ).pipe(
+      manualRedirects,
+      Effect.catchAll((error) => Effect.fail(sanitize(prepared.endpoint, error)))
+    )
+    const contentType = response.headers["content-type"]
+    const text = yield* readBody(prepared, response, contentType)
+    const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    const decoded = yield* TokenResponse.decode(
+      {
+        status: response.status,
+        contentType,
+        body: text,
+        retryAfter: parseRetryAfter(response.headers["retry-after"], now),
+        location: response.headers["location"]
+      },
+      {
+        tokenEndpoint: prepared.endpoint,
+        parseResponse: prepared.parseResponse,
+        secrets: prepared.clientSecret !== undefined ? [Redacted.value(prepared.clientSecret)] : []
+      }
+    )
+    return toCredentials(prepared, decoded, issuedAt)
+  }).pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(prepared.timeoutMillis),
+      onTimeout: () =>
+        new OAuth2Error.TimeoutError({
+          tokenEndpoint: prepared.endpoint,
+          stage: "attempt",
+          timeoutMillis: prepared.timeoutMillis
+        })
+    }),
+    Effect.tapBoth({
+      onFailure: (error) => Metric.increment(Metric.tagged(metrics.tokenRequests, "outcome", error._tag)),
+      onSuccess: () => Metric.increment(Metric.tagged(metrics.tokenRequests, "outcome", "success"))
+    })
+  )
+
+/**
+ * Builds Credentials: `expiresAt = issuedAt + expires_in − grace`, the grace never more than half the lifetime.
+ *
+ * @internal
+ */
+export const toCredentials = (
+  prepared: Prepared,
+  response: TokenResponse.TokenResponse,
+  issuedAt: number
+): Credentials => {
+  const lifetime = response.expiresIn !== undefined ? response.expiresIn * 1000 : undefined
+  const granted = response.scope !== undefined
+    ? response.scope.split(prepared.delimiter).filter((scope) => scope.length > 0)
+    : prepared.scopes
+  return new Credentials({
+    accessToken: response.accessToken,
+    tokenType: response.tokenType,
+    issuedAt,
+    scopes: granted,
+    tokenEndpoint: prepared.endpoint,
+    extra: response.extra,
+    ...(lifetime !== undefined
+      ? {
+        expiresAt: issuedAt + lifetime - Math.min(prepared.graceMillis, lifetime / 2),
+        expiresIn: lifetime / 1000
+      }
+      : {}),
+    ...(response.refreshToken !== undefined ? { refreshToken: response.refreshToken } : {}),
+    ...(response.idToken !== undefined ? { idToken: response.idToken } : {})
+  })
+}
+
+const retryAfterOf = (error: OAuth2Error.OAuth2Error): number | undefined =>
+  error._tag === "ErrorResponse" || error._tag === "InvalidResponse" ? error.retryAfter : undefined
+
+/**
+ * The token request with retries (transient failures only, backoff with jitter, `Retry-After` honoured up to a
+ * cap) inside an overall budget, traced as one span.
+ *
+ * @internal
+ */
+export const request = (
+  prepared: Prepared,
+  client: HttpClient.HttpClient
+): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> => {
+  const once = attempt(prepared, client)
+  const retry = prepared.retry
+  const withRetry = retry === undefined ? once : once.pipe(
+    Effect.retry(
+      retry.schedule.pipe(
+        Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
+        Schedule.whileInput(retry.while),
+        Schedule.modifyDelay(([, error], delay) => {
+          const after = retryAfterOf(error)
+          return after === undefined
+            ? delay
+            : Duration.max(delay, Duration.millis(Math.min(after, retry.retryAfterCapMillis)))
+        }),
+        Schedule.tapInput((error: OAuth2Error.OAuth2Error) =>
+          retry.while(error)
+            ? Effect.logWarning(`OAuth2 token request failed, retrying: ${error.message}`)
+            : Effect.void
+        )
+      )
+    ),
+    Effect.timeoutFail({
+      duration: Duration.millis(retry.budgetMillis),
+      onTimeout: () =>
+        new OAuth2Error.TimeoutError({
+          tokenEndpoint: prepared.endpoint,
+          stage: "budget",
+          timeoutMillis: retry.budgetMillis
+        })
+    })
+  )
+  return withRetry.pipe(
+    Effect.tapBoth({
+      onFailure: (error) => Effect.annotateCurrentSpan("oauth2.outcome", error._tag),
+      onSuccess: (credentials) =>
+        Effect.annotateCurrentSpan({
+          "oauth2.outcome": "success",
+          "oauth2.granted_scopes": credentials.scopes.join(" "),
+          ...(credentials.expiresIn !== undefined ? { "oauth2.expires_in": credentials.expiresIn } : {})
+        })
+    }),
+    Effect.withSpan("OAuth2.tokenRequest", {
+      kind: "client",
+      attributes: {
+        "oauth2.grant_type": "client_credentials",
+        "oauth2.token_endpoint": prepared.endpoint,
+        "oauth2.client_id": prepared.clientId ?? "",
+        "oauth2.auth_method": prepared.auth.method,
+        "oauth2.scopes": prepared.scopes.join(" ")
+      }
+    })
+  )
+}
+
+/** @internal */
+export const grant = (
+  options: GrantOptions
+): Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =>
+  Effect.flatMap(
+    Effect.suspend(() => prepare(options)),
+    (prepared) => Effect.flatMap(HttpClient.HttpClient, (client) => request(prepared, client))
+  )

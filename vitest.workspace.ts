@@ -1,0 +1,67 @@
+import type { TestProjectConfiguration } from "vitest/config"
+import { shared } from "./vitest.shared.js"
+
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+
+/**
+ * The test projects of the repository. `vitest.config.ts` hands this list to `test.projects`, the form vitest
+ * 3.2 recommends, so the projects are declared here and vitest prints no workspace-file deprecation.
+ */
+export const projects: Array<TestProjectConfiguration> = [
+  {
+    ...shared,
+    test: {
+      name: "core",
+      environment: "node",
+      include: ["packages/core/test/**/*.test.ts"],
+      globalSetup: ["testing/src/globalSetup.ts"],
+      sequence: { concurrent: false },
+      testTimeout: 30_000,
+      hookTimeout: 30_000
+    }
+  },
+  {
+    ...shared,
+    test: {
+      name: "platform-node",
+      environment: "node",
+      include: ["packages/platform-node/test/**/*.test.ts"],
+      globalSetup: ["testing/src/globalSetup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000
+    }
+  },
+  {
+    ...shared,
+    test: {
+      name: "browser",
+      include: ["packages/platform-browser/test/**/*.test.ts"],
+      globalSetup: ["testing/src/globalSetup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: "playwright",
+        screenshotFailures: false,
+        instances: [
+          {
+            browser: "chromium",
+            launch: {
+              executablePath: chromium,
+              args: [
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync"
+              ]
+            }
+          }
+        ]
+      }
+    }
+  }
+]
