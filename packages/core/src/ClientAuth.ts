@@ -78,6 +78,10 @@ const encoders: Record<BasicEncoding, (s: string) => string> = {
   none: (s) => s
 }
 
+// An unpaired UTF-16 surrogate: `encodeURI` throws on it, while URLSearchParams and TextEncoder would silently send
+// U+FFFD instead, i.e. a different secret.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 const missing = (what: string, method: string) =>
   new ConfigurationError({ reason: `${method} needs ${what}; set clientId and clientSecret, or choose another auth` })
 
@@ -103,8 +107,10 @@ export const basicHeader = (
 ): Effect.Effect<Redacted.Redacted<string>, ConfigurationError> =>
   Effect.try({
     try: () => {
+      const secret = Redacted.value(clientSecret)
+      if (loneSurrogate.test(clientId) || loneSurrogate.test(secret)) throw new Error("lone surrogate")
       const encode = encoders[encoding]
-      const joined = `${encode(clientId)}:${encode(Redacted.value(clientSecret))}`
+      const joined = `${encode(clientId)}:${encode(secret)}`
       return Redacted.make(`Basic ${Encoding.encodeBase64(joined)}`)
     },
     catch: () =>

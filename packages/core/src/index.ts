@@ -22,3 +22,28 @@ export * as OAuth2Error from "./OAuth2Error.js"
  * @since 0.1.0
  */
 export * as TokenResponse from "./TokenResponse.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as WwwAuthenticate from "./WwwAuthenticate.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as AccessToken from "./AccessToken.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OAuth2Client from "./OAuth2Client.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"

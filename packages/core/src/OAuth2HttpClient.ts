@@ -1,0 +1,175 @@
+/**
+ * The Layer: provide it and every `HttpClient.HttpClient` request downstream carries
+ * `Authorization: Bearer <token>`, with the token obtained, cached, refreshed ahead of expiry and replaced after a
+ * 401 `invalid_token`, and no token code in the application.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as ClientAuth from "./ClientAuth.js"
+import { OAuth2Client, type Options } from "./OAuth2Client.js"
+import * as OAuth2ClientModule from "./OAuth2Client.js"
+import type * as OAuth2Error from "./OAuth2Error.js"
+
+/**
+ * Replaces the ambient `HttpClient` with an authenticated one, and provides the {@link OAuth2Client} tag beside
+ * it. The ambient client is still used, unauthenticated, for the token requests. Closing the layer stops
+ * background refreshes.
+ *
+ * The layer fails with a `ConfigurationError` when the options cannot work (an insecure or unparsable token URL,
+ * a secret without a client id, ...), before any request is made.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2HttpClient } from "@effect-oauth2/core"
+ * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const Auth = OAuth2HttpClient.layer({
+ *   tokenUrl: "https://auth.example.com/oauth2/token",
+ *   clientId: "reporting-service",
+ *   clientSecret: Redacted.make(process.env.CLIENT_SECRET!),
+ *   scopes: ["reports:read"],
+ *   origins: ["https://api.example.com"]
+ * }).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* HttpClient.HttpClient
+ *   const response = yield* client.get("https://api.example.com/reports")
+ *   return yield* response.json
+ * }).pipe(Effect.provide(Auth))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<HttpClient.HttpClient | OAuth2Client, OAuth2Error.ConfigurationError, HttpClient.HttpClient> =>
+  Layer.scopedContext(
+    Effect.map(
+      OAuth2ClientModule.make(options),
+      (service) => Context.make(OAuth2Client, service).pipe(Context.add(HttpClient.HttpClient, service.httpClient))
+    )
+  )
+
+/**
+ * {@link layer} with options read from `Config`: each option may be a `Config` (secrets through
+ * `Config.redacted`), or a plain value wrapped with `Config.succeed`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2HttpClient } from "@effect-oauth2/core"
+ * import { Config } from "effect"
+ *
+ * const Auth = OAuth2HttpClient.layerConfig({
+ *   tokenUrl: Config.string("TOKEN_URL"),
+ *   clientId: Config.string("CLIENT_ID"),
+ *   clientSecret: Config.redacted("CLIENT_SECRET"),
+ *   scopes: Config.succeed(["api:read"])
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client,
+  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  HttpClient.HttpClient
+> => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+
+const list = (name: string) =>
+  Config.string(name).pipe(
+    Config.map((value) => value.split(/[\s,]+/).filter((item) => item.length > 0)),
+    Config.option
+  )
+
+/**
+ * The options as a `Config` read from variables named `<prefix>_...` (default prefix `OAUTH2`):
+ *
+ * | variable | option |
+ * | --- | --- |
+ * | `OAUTH2_TOKEN_URL` (required) | `tokenUrl` |
+ * | `OAUTH2_CLIENT_ID` | `clientId` |
+ * | `OAUTH2_CLIENT_SECRET` | `clientSecret` (Redacted) |
+ * | `OAUTH2_SCOPES` | `scopes` (space or comma separated) |
+ * | `OAUTH2_AUDIENCE` | `params.audience` |
+ * | `OAUTH2_RESOURCE` | `params.resource` (space or comma separated, repeated) |
+ * | `OAUTH2_AUTH_METHOD` | `auth`: `client_secret_basic`, `client_secret_post`, `none` |
+ * | `OAUTH2_ORIGINS` | `origins` (space or comma separated) |
+ * | `OAUTH2_TIMEOUT` | `timeout` (a duration: `10 seconds`) |
+ *
+ * `overrides` are merged over what is read (functions such as `parseResponse`, a `store`, ...).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Config.Config<Options> => {
+  const name = (key: string) => (prefix.length > 0 ? `${prefix}_${key}` : key)
+  return Config.all({
+    tokenUrl: Config.string(name("TOKEN_URL")),
+    clientId: Config.option(Config.nonEmptyString(name("CLIENT_ID"))),
+    clientSecret: Config.option(Config.redacted(name("CLIENT_SECRET"))),
+    scopes: list(name("SCOPES")),
+    audience: Config.option(Config.nonEmptyString(name("AUDIENCE"))),
+    resource: list(name("RESOURCE")),
+    authMethod: Config.option(
+      Config.literal("client_secret_basic", "client_secret_post", "none")(name("AUTH_METHOD"))
+    ),
+    origins: list(name("ORIGINS")),
+    timeout: Config.option(Config.duration(name("TIMEOUT")))
+  }).pipe(
+    Config.map((read): Options => {
+      const some = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
+      const secret: Redacted.Redacted<string> | undefined = some(read.clientSecret)
+      const params = {
+        ...(Option.isSome(read.audience) ? { audience: read.audience.value } : {}),
+        ...(Option.isSome(read.resource) ? { resource: read.resource.value } : {}),
+        ...overrides.params
+      }
+      return {
+        tokenUrl: read.tokenUrl,
+        clientId: some(read.clientId),
+        clientSecret: secret,
+        scopes: some(read.scopes),
+        origins: some(read.origins),
+        timeout: some(read.timeout),
+        params,
+        ...(Option.isSome(read.authMethod) ? { auth: authFor(read.authMethod.value) } : {}),
+        ...overrides
+      }
+    })
+  )
+}
+
+const authFor = (method: "client_secret_basic" | "client_secret_post" | "none") =>
+  method === "client_secret_basic"
+    ? ClientAuth.clientSecretBasic
+    : method === "client_secret_post"
+    ? ClientAuth.clientSecretPost
+    : ClientAuth.none
+
+/**
+ * {@link layer} with options from environment variables (see {@link config}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromEnv = (
+  prefix = "OAUTH2",
+  overrides: Partial<Options> = {}
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client,
+  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  HttpClient.HttpClient
+> => Layer.unwrapEffect(Effect.map(config(prefix, overrides), layer))

@@ -1,0 +1,278 @@
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import type { Credentials } from "../Credentials.js"
+import type { OAuth2Error } from "../OAuth2Error.js"
+import type * as TokenStore from "../TokenStore.js"
+import * as metrics from "./metrics.js"
+
+/** @internal */
+export interface Options {
+  readonly refreshMargin?: Duration.DurationInput | undefined
+  readonly refreshAhead?: Duration.DurationInput | undefined
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  readonly backgroundBackoff?: Duration.DurationInput | undefined
+  readonly store?: TokenStore.TokenStore | undefined
+  readonly storeKey?: string | undefined
+}
+
+/** @internal */
+export const defaults = {
+  refreshMargin: Duration.seconds(30),
+  refreshAhead: Duration.minutes(5),
+  defaultLifetime: Duration.minutes(5),
+  backgroundBackoff: Duration.seconds(1),
+  backgroundBackoffMax: Duration.minutes(1)
+}
+
+/** @internal */
+export interface AccessToken {
+  readonly get: Effect.Effect<Credentials, OAuth2Error>
+  readonly current: Effect.Effect<Option.Option<Credentials>>
+  readonly refresh: Effect.Effect<Credentials, OAuth2Error>
+  readonly invalidate: (token: Credentials | Redacted.Redacted<string> | string) => Effect.Effect<boolean>
+}
+
+/**
+ * The timeline of one token: `issuedAt` ≤ `refreshAfter` < `usableUntil` ≤ `expiresAt`.
+ *
+ * - before `refreshAfter`: served from cache;
+ * - from `refreshAfter`: still served, and a use starts a background fetch of the next token;
+ * - from `usableUntil` (the margin): no longer handed out; callers wait for the next token, and fall back to this
+ *   one if that fetch fails while it is unexpired;
+ * - from `expiresAt`: never used again.
+ *
+ * @internal
+ */
+export interface Entry {
+  readonly credentials: Credentials
+  readonly token: string
+  readonly refreshAfter: number
+  readonly usableUntil: number
+  readonly expiresAt: number
+}
+
+/** @internal */
+export const timeline = (
+  credentials: Credentials,
+  now: number,
+  settings: { readonly margin: number; readonly ahead: number; readonly defaultLifetime: number }
+): Entry => {
+  const issuedAt = credentials.issuedAt ?? now
+  const expiresAt = credentials.expiresAt ?? issuedAt + settings.defaultLifetime
+  const lifetime = Math.max(0, expiresAt - issuedAt)
+  const usableUntil = expiresAt - Math.min(settings.margin, lifetime / 2)
+  const usable = Math.max(0, usableUntil - issuedAt)
+  const refreshAfter = usableUntil - Math.min(settings.ahead, usable / 2)
+  return { credentials, token: Redacted.value(credentials.accessToken), refreshAfter, usableUntil, expiresAt }
+}
+
+/** @internal */
+export const settingsOf = (options: Options) => ({
+  margin: Duration.toMillis(options.refreshMargin ?? defaults.refreshMargin),
+  ahead: Duration.toMillis(options.refreshAhead ?? defaults.refreshAhead),
+  defaultLifetime: Duration.toMillis(options.defaultLifetime ?? defaults.defaultLifetime)
+})
+
+interface State {
+  readonly entry: Option.Option<Entry>
+  readonly inflight: Option.Option<Deferred.Deferred<Credentials, OAuth2Error>>
+  readonly backgroundFailures: number
+  readonly nextBackgroundAt: number
+  /** The last token dropped by invalidate or refresh: never taken back from the store. */
+  readonly dropped: string | undefined
+}
+
+const tokenOf = (token: Credentials | Redacted.Redacted<string> | string): string =>
+  typeof token === "string"
+    ? token
+    : Redacted.isRedacted(token)
+    ? Redacted.value(token)
+    : Redacted.value(token.accessToken)
+
+const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+/** @internal */
+export const make = (
+  fetch: Effect.Effect<Credentials, OAuth2Error>,
+  options: Options = {}
+): Effect.Effect<AccessToken, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = settingsOf(options)
+    const backoffBase = Duration.toMillis(options.backgroundBackoff ?? defaults.backgroundBackoff)
+    const backoffMax = Duration.toMillis(defaults.backgroundBackoffMax)
+    const store = options.store
+    const storeKey = options.storeKey ?? "default"
+    const scope = yield* Effect.scope
+    const state = yield* Ref.make<State>({
+      entry: Option.none(),
+      inflight: Option.none(),
+      backgroundFailures: 0,
+      nextBackgroundAt: 0,
+      dropped: undefined
+    })
+
+    const storeWarn = (error: TokenStore.TokenStoreError) =>
+      Effect.logWarning(`OAuth2 token store: ${error.message}; carrying on without it`)
+
+    const fromStore: Effect.Effect<Option.Option<Entry>> = store === undefined
+      ? Effect.succeedNone
+      : Effect.gen(function*() {
+        const stored = yield* store.get(storeKey).pipe(
+          Effect.catchAll((error) => Effect.as(storeWarn(error), Option.none()))
+        )
+        if (Option.isNone(stored)) return Option.none()
+        const [t, s] = yield* Effect.zip(now, Ref.get(state))
+        const entry = timeline(stored.value, t, settings)
+        return t < entry.usableUntil && entry.token !== s.dropped ? Option.some(entry) : Option.none()
+      })
+
+    const save = (credentials: Credentials): Effect.Effect<void> =>
+      store === undefined ? Effect.void : store.set(storeKey, credentials).pipe(Effect.catchAll(storeWarn))
+
+    // The fetch runs in its own fiber in the token's scope, so a caller that gives up does not cancel it for the
+    // others, and closing the scope stops it.
+    const startFetch = (deferred: Deferred.Deferred<Credentials, OAuth2Error>, background: boolean) => {
+      const run = Effect.gen(function*() {
+        const stored = background ? Option.none<Entry>() : yield* fromStore
+        if (Option.isSome(stored)) return { credentials: stored.value.credentials, fresh: false }
+        return { credentials: yield* fetch, fresh: true }
+      }).pipe(
+        Effect.onExit((exit) =>
+          Effect.gen(function*() {
+            const t = yield* now
+            if (Exit.isSuccess(exit)) {
+              const entry = timeline(exit.value.credentials, t, settings)
+              // A token already past its margin on arrival is handed to the callers who waited for it, but not
+              // cached: the next caller asks again.
+              yield* Ref.update(state, (s) => ({
+                ...s,
+                entry: t < entry.usableUntil ? Option.some(entry) : s.entry,
+                inflight: Option.none(),
+                backgroundFailures: 0,
+                nextBackgroundAt: 0
+              }))
+              if (exit.value.fresh) yield* save(exit.value.credentials)
+              yield* Deferred.succeed(deferred, exit.value.credentials)
+            } else {
+              const failures = yield* Ref.modify(state, (s) => {
+                const failures = background ? s.backgroundFailures + 1 : s.backgroundFailures
+                return [failures, {
+                  ...s,
+                  inflight: Option.none(),
+                  backgroundFailures: failures,
+                  nextBackgroundAt: background
+                    ? t + Math.min(backoffMax, backoffBase * 2 ** Math.min(20, failures - 1))
+                    : s.nextBackgroundAt
+                }]
+              })
+              if (background && !Exit.isInterrupted(exit)) {
+                yield* Metric.increment(metrics.backgroundRefreshFailures)
+                yield* Effect.logWarning(
+                  `OAuth2 background token refresh failed (${failures} in a row); the current token keeps serving: ` +
+                    Cause.pretty(exit.cause)
+                )
+              }
+              yield* Deferred.failCause(deferred, exit.cause)
+            }
+          })
+        )
+      )
+      return Effect.forkIn(Effect.ignore(run), scope)
+    }
+
+    const awaitFresh = (
+      deferred: Deferred.Deferred<Credentials, OAuth2Error>
+    ): Effect.Effect<Credentials, OAuth2Error> =>
+      Effect.catchAll(Deferred.await(deferred), (error) =>
+        // Inside the margin, a failed fetch falls back to the token that has not expired yet.
+        Effect.flatMap(Effect.zip(Ref.get(state), now), ([s, t]) =>
+          Option.isSome(s.entry) && t < s.entry.value.expiresAt
+            ? Effect.succeed(s.entry.value.credentials)
+            : Effect.fail(error)))
+
+    type Action =
+      | { readonly _tag: "Hit"; readonly credentials: Credentials }
+      | { readonly _tag: "HitAndRefresh"; readonly credentials: Credentials }
+      | { readonly _tag: "Join"; readonly deferred: Deferred.Deferred<Credentials, OAuth2Error> }
+      | { readonly _tag: "Fetch" }
+
+    const slowPath = (t: number): Effect.Effect<Credentials, OAuth2Error> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const fresh = yield* Deferred.make<Credentials, OAuth2Error>()
+          const action = yield* Ref.modify(state, (s): readonly [Action, State] => {
+            if (Option.isSome(s.entry) && t < s.entry.value.usableUntil) {
+              const credentials = s.entry.value.credentials
+              if (t >= s.entry.value.refreshAfter && Option.isNone(s.inflight) && t >= s.nextBackgroundAt) {
+                return [{ _tag: "HitAndRefresh", credentials }, { ...s, inflight: Option.some(fresh) }]
+              }
+              return [{ _tag: "Hit", credentials }, s]
+            }
+            if (Option.isSome(s.inflight)) return [{ _tag: "Join", deferred: s.inflight.value }, s]
+            return [{ _tag: "Fetch" }, { ...s, inflight: Option.some(fresh) }]
+          })
+          switch (action._tag) {
+            case "Hit":
+              yield* Metric.increment(metrics.cacheHits)
+              return action.credentials
+            case "HitAndRefresh":
+              yield* startFetch(fresh, true)
+              yield* Metric.increment(metrics.cacheHits)
+              return action.credentials
+            case "Join":
+              yield* Metric.increment(metrics.joinedWaiters)
+              return yield* restore(awaitFresh(action.deferred))
+            case "Fetch":
+              yield* startFetch(fresh, false)
+              return yield* restore(awaitFresh(fresh))
+          }
+        })
+      )
+
+    // The hot path reads the state once and allocates nothing when the cached token is simply good.
+    const get: Effect.Effect<Credentials, OAuth2Error> = Effect.flatMap(now, (t) =>
+      Effect.flatMap(Ref.get(state), (s) =>
+        Option.isSome(s.entry) && t < s.entry.value.refreshAfter
+          ? Effect.as(Metric.increment(metrics.cacheHits), s.entry.value.credentials)
+          : slowPath(t)))
+    const getRef = { get }
+
+    const refresh: Effect.Effect<Credentials, OAuth2Error> = Effect.zipRight(
+      Ref.update(state, (s) => ({
+        ...s,
+        entry: Option.none(),
+        dropped: Option.isSome(s.entry) ? s.entry.value.token : s.dropped
+      })),
+      Effect.suspend(() =>
+        getRef.get
+      )
+    )
+
+    const invalidate = (token: Credentials | Redacted.Redacted<string> | string): Effect.Effect<boolean> =>
+      Effect.gen(function*() {
+        const value = tokenOf(token)
+        const dropped = yield* Ref.modify(state, (s) =>
+          Option.isSome(s.entry) && s.entry.value.token === value
+            ? [true, { ...s, entry: Option.none(), dropped: value }]
+            : [false, s])
+        if (dropped && store !== undefined) {
+          const stored = yield* store.get(storeKey).pipe(Effect.orElseSucceed(() => Option.none<Credentials>()))
+          if (Option.isSome(stored) && Redacted.value(stored.value.accessToken) === value) {
+            yield* store.remove(storeKey).pipe(Effect.catchAll(storeWarn))
+          }
+        }
+        return dropped
+      })
+
+    const current = Effect.map(Ref.get(state), (s) => Option.map(s.entry, (entry) => entry.credentials))
+
+    return { get, current, refresh, invalidate }
+  })

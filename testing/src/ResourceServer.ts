@@ -1,0 +1,158 @@
+/**
+ * A protected API on a random loopback port. It accepts RFC 9068 JWT access tokens sent as RFC 6750 Bearer tokens
+ * and answers with RFC 6750 `WWW-Authenticate` challenges. CORS is open so browser tests can call it.
+ */
+import { createRemoteJWKSet, jwtVerify } from "jose"
+import * as http from "node:http"
+import type { Socket } from "node:net"
+
+export interface ResourceServerOptions {
+  readonly issuer: string
+  readonly jwksUri: string
+  /** Expected `aud` of access tokens. Default `https://api.example.test/jwt`. */
+  readonly audience?: string
+}
+
+export interface ResourceServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  /** Number of requests to protected routes (CORS preflights are not counted). */
+  requests(): number
+  /** The `Authorization` header value of every request to a protected route, in order. */
+  seenTokens(): ReadonlyArray<string | undefined>
+  /** The next `n` requests get `401 invalid_token`, even with a valid token. */
+  rejectNext(n: number): void
+  /** From now on this access token (without the `Bearer ` prefix) always gets `401 invalid_token`. */
+  revoke(token: string): void
+  /** Closes the server and destroys every open socket. Idempotent. */
+  close(): Promise<void>
+}
+
+const corsHeaders: Readonly<Record<string, string>> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type, dpop",
+  "access-control-expose-headers": "WWW-Authenticate",
+  "access-control-max-age": "600"
+}
+
+/** Makes a string safe to put in a quoted-string of a header value. */
+const quoted = (value: string): string => value.replace(/[^\x20-\x7e]/g, " ").replace(/["\\]/g, "'")
+
+const isProtected = (path: string): boolean => path === "/hello" || path.startsWith("/api/")
+
+/** Starts a resource server on `127.0.0.1` with a random port. */
+export const startResourceServer = async (options: ResourceServerOptions): Promise<ResourceServer> => {
+  const audience = options.audience ?? "https://api.example.test/jwt"
+  const jwks = createRemoteJWKSet(new URL(options.jwksUri))
+  const sockets = new Set<Socket>()
+  const seen: Array<string | undefined> = []
+  const revoked = new Set<string>()
+  let rejectCount = 0
+
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body)
+    res.writeHead(status, {
+      ...corsHeaders,
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      "content-length": String(Buffer.byteLength(text)),
+      ...headers
+    })
+    res.end(text)
+  }
+
+  const invalidToken = (res: http.ServerResponse, description: string) =>
+    send(res, 401, { error: "invalid_token", error_description: description }, {
+      "www-authenticate": `Bearer realm="api", error="invalid_token", error_description="${quoted(description)}"`
+    })
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, corsHeaders)
+      res.end()
+      return
+    }
+    if (!isProtected(path)) {
+      send(res, 404, { error: "not_found", path })
+      return
+    }
+    const authorization = req.headers.authorization
+    seen.push(authorization)
+    const match = authorization === undefined ? null : /^bearer +(\S+) *$/i.exec(authorization)
+    if (match === null) {
+      // RFC 6750 §3.1: no error code when the request has no (Bearer) authentication at all.
+      send(res, 401, { error: "unauthorized" }, { "www-authenticate": `Bearer realm="api"` })
+      return
+    }
+    const token = match[1]
+    if (rejectCount > 0) {
+      rejectCount--
+      invalidToken(res, "token rejected by test script")
+      return
+    }
+    if (revoked.has(token)) {
+      invalidToken(res, "token has been revoked")
+      return
+    }
+    try {
+      const { payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience, typ: "at+jwt" })
+      send(res, 200, {
+        ok: true,
+        path,
+        client_id: payload.client_id,
+        scope: payload.scope,
+        sub: payload.sub
+      })
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      const message = error instanceof Error ? error.message : String(error)
+      invalidToken(res, typeof code === "string" ? `${code}: ${message}` : message)
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: "server_error", error_description: String(error) })
+      else res.destroy()
+    })
+  })
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket)
+    socket.once("close", () => sockets.delete(socket))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === "string") throw new Error("server has no TCP address")
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests: () => seen.length,
+    seenTokens: () => [...seen],
+    rejectNext: (n) => {
+      rejectCount = n
+    },
+    revoke: (token) => {
+      revoked.add(token.replace(/^bearer +/i, ""))
+    },
+    close: () => {
+      if (closing === undefined) {
+        closing = new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          for (const socket of sockets) socket.destroy()
+          server.closeAllConnections()
+        })
+      }
+      return closing
+    }
+  }
+}
