@@ -185,7 +185,9 @@ export const make = (
           })
         )
       )
-      return Effect.forkIn(Effect.ignore(run), scope)
+      // Forked from an uninterruptible region: the fetch itself must stay interruptible, so that closing the
+      // scope stops it.
+      return Effect.forkIn(Effect.interruptible(Effect.ignore(run)), scope)
     }
 
     const awaitFresh = (

@@ -34,12 +34,14 @@ export type Handler = (
   index: number
 ) => Reply | Effect.Effect<Reply, HttpClientError.HttpClientError>
 
+const nullBodyStatuses = new Set([204, 205, 304])
+
 const toResponse = (reply: Reply): Response => {
   if (reply instanceof Response) return reply
   const headers = new Headers(reply.headers ?? {})
   if (reply.json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")
   const body = reply.json !== undefined ? JSON.stringify(reply.json) : reply.text ?? ""
-  return new Response(reply.status === 204 || reply.status === 304 ? null : body, {
+  return new Response(nullBodyStatuses.has(reply.status ?? 200) ? null : body, {
     status: reply.status ?? 200,
     headers
   })
@@ -106,17 +108,48 @@ export const transportError = (description = "connection refused") =>
   )
 
 /**
- * A standard token response body.
+ * A standard token response body. `expiresIn` defaults to 3600; `null` leaves `expires_in` out.
  */
 export const token = (
   accessToken: string,
-  expiresIn: number | string | undefined = 3600,
+  expiresIn: number | string | null | undefined = 3600,
   extra: Record<string, unknown> = {}
 ) => ({
   json: {
     access_token: accessToken,
     token_type: "Bearer",
-    ...(expiresIn !== undefined ? { expires_in: expiresIn } : {}),
+    ...(expiresIn !== undefined && expiresIn !== null ? { expires_in: expiresIn } : {}),
     ...extra
   }
 })
+
+/**
+ * A response whose body is given as bytes, so that no `Content-Type` is implied (a string body would get
+ * `text/plain;charset=UTF-8` from the web `Response`).
+ */
+export const raw = (body: string, init: { readonly status?: number; readonly headers?: Record<string, string> } = {}) =>
+  new Response(new TextEncoder().encode(body), { status: init.status ?? 200, headers: init.headers ?? {} })
+
+/**
+ * A streamed response without `Content-Length`: `chunks` chunks of `chunkSize` bytes (`x`), produced on demand.
+ * `pulled()` tells how many chunks the reader asked for.
+ */
+export const streamed = (
+  chunks: number,
+  chunkSize: number,
+  headers: Record<string, string> = { "content-type": "application/json" }
+) => {
+  let pulled = 0
+  const chunk = new Uint8Array(chunkSize).fill(0x78)
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= chunks) {
+        controller.close()
+        return
+      }
+      pulled++
+      controller.enqueue(chunk)
+    }
+  })
+  return { response: new Response(body, { status: 200, headers }), pulled: () => pulled }
+}

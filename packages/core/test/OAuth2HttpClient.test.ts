@@ -1,0 +1,360 @@
+import { OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Config, ConfigProvider, Effect, Layer, Metric, Redacted, Stream, TestClock } from "effect"
+import * as metrics from "../src/internal/metrics.js"
+import * as TestHttp from "./utils/TestHttp.js"
+
+const tokenUrl = "https://as.example/token"
+const api = "https://api.example"
+
+interface ApiBehaviour {
+  /** Answer for the n-th API request (0-based), given the Authorization header it carried. */
+  readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply
+}
+
+const setup = (behaviour: ApiBehaviour = {}, tokenReply?: (n: number) => TestHttp.Reply) => {
+  let tokens = 0
+  let apiCalls = 0
+  const http = TestHttp.make((request) => {
+    if (request.url.pathname === "/token") {
+      tokens++
+      return tokenReply !== undefined ? tokenReply(tokens) : TestHttp.token(`tok-${tokens}`, 3600)
+    }
+    const n = apiCalls++
+    const auth = request.headers["authorization"]
+    return behaviour.answer !== undefined ? behaviour.answer(auth, n) : { json: { auth: auth ?? null } }
+  })
+  return { http, tokens: () => tokens, apiCalls: () => apiCalls }
+}
+
+const options: OAuth2Client.Options = {
+  tokenUrl,
+  clientId: "svc",
+  clientSecret: Redacted.make("the-client-secret"),
+  scopes: ["api:read"],
+  origins: [api],
+  retry: false
+}
+
+const withLayer = <A, E>(
+  s: ReturnType<typeof setup>,
+  effect: Effect.Effect<A, E, HttpClient.HttpClient | OAuth2Client.OAuth2Client>,
+  opts: Partial<OAuth2Client.Options> = {}
+) => effect.pipe(Effect.provide(OAuth2HttpClient.layer({ ...options, ...opts }).pipe(Layer.provide(s.http.layer))))
+
+const getJson = (url: string) =>
+  Effect.flatMap(HttpClient.HttpClient, (client) => Effect.flatMap(client.get(url), (r) => r.json))
+
+const invalidToken = {
+  status: 401,
+  json: { message: "no" },
+  headers: { "www-authenticate": "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"" }
+}
+
+describe("OAuth2HttpClient.layer", () => {
+  it.effect("requests carry the bearer token; 1,000 concurrent requests share one token request", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const results = yield* withLayer(
+        s,
+        Effect.all(Array.from({ length: 1000 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+      )
+      assert.strictEqual(s.tokens(), 1)
+      assert.isTrue(results.every((r) => (r as { auth: string }).auth === "Bearer tok-1"))
+    }))
+
+  it.effect("the token request itself is sent unauthenticated by the ambient client, with the client credentials", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      yield* withLayer(s, getJson(`${api}/x`))
+      const tokenRequest = s.http.requests[0]!
+      assert.strictEqual(tokenRequest.url.href, tokenUrl)
+      assert.isTrue(tokenRequest.headers["authorization"]!.startsWith("Basic "))
+      assert.strictEqual(tokenRequest.form.get("grant_type"), "client_credentials")
+      assert.strictEqual(tokenRequest.form.get("scope"), "api:read")
+    }))
+
+  it.effect("origins: no Authorization header to another origin, nor over plain http", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const [own, other, plain] = yield* withLayer(
+        s,
+        Effect.all([getJson(`${api}/x`), getJson("https://other.example/x"), getJson("http://api.example/x")])
+      )
+      assert.deepStrictEqual(own, { auth: "Bearer tok-1" })
+      assert.deepStrictEqual(other, { auth: null })
+      assert.deepStrictEqual(plain, { auth: null })
+    }))
+
+  it.effect("default origins: any https origin and loopback http, never plain http over a network", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const [https, loopback, plain] = yield* withLayer(
+        s,
+        Effect.all([getJson("https://a.example/x"), getJson("http://127.0.0.1:8080/x"), getJson("http://a.example/x")]),
+        { origins: undefined }
+      )
+      assert.deepStrictEqual(https, { auth: "Bearer tok-1" })
+      assert.deepStrictEqual(loopback, { auth: "Bearer tok-1" })
+      assert.deepStrictEqual(plain, { auth: null })
+    }))
+
+  it.effect("a token this client attached is removed when the request is re-sent to another origin (redirect)", () =>
+    Effect.gen(function*() {
+      const s = setup({
+        answer: (auth, n) =>
+          n === 0 ? { status: 302, headers: { location: "https://evil.example/steal" } } : { json: { auth: auth ?? null } }
+      })
+      const result = yield* withLayer(
+        s,
+        Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.pipe(HttpClient.followRedirects(3)).get(`${api}/x`).pipe(Effect.flatMap((r) => r.json)))
+      )
+      assert.deepStrictEqual(result, { auth: null })
+      const redirected = s.http.requests.find((r) => r.url.hostname === "evil.example")!
+      assert.isUndefined(redirected.headers["authorization"])
+    }))
+
+  it.effect("a relative URL made absolute downstream (prependUrl after the layer) still gets the token", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const result = yield* withLayer(
+        s,
+        Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(api))).get("/x").pipe(
+            Effect.flatMap((r) => r.json)
+          ))
+      )
+      assert.deepStrictEqual(result, { auth: "Bearer tok-1" })
+    }))
+
+  it.effect("401 invalid_token: one new token, one replay", () =>
+    Effect.gen(function*() {
+      const s = setup({
+        answer: (auth, n) => (n === 0 ? invalidToken : { json: { auth: auth ?? null } })
+      })
+      const result = yield* withLayer(s, getJson(`${api}/x`))
+      assert.deepStrictEqual(result, { auth: "Bearer tok-2" })
+      assert.strictEqual(s.tokens(), 2)
+      assert.strictEqual(s.apiCalls(), 2)
+    }))
+
+  it.effect("a second 401 is returned as it is: no loop", () =>
+    Effect.gen(function*() {
+      const s = setup({ answer: () => invalidToken })
+      const status = yield* withLayer(
+        s,
+        Effect.flatMap(HttpClient.HttpClient, (client) => Effect.map(client.get(`${api}/x`), (r) => r.status))
+      )
+      assert.strictEqual(status, 401)
+      assert.strictEqual(s.apiCalls(), 2)
+      assert.strictEqual(s.tokens(), 2)
+    }))
+
+  it.effect("a 401 without an invalid_token challenge is not replayed by default; replayOn401 \"always\" does", () =>
+    Effect.gen(function*() {
+      const plain401 = { status: 401, json: {} }
+      const s1 = setup({ answer: (auth, n) => (n === 0 ? plain401 : { json: { auth } }) })
+      const status = yield* withLayer(
+        s1,
+        Effect.flatMap(HttpClient.HttpClient, (client) => Effect.map(client.get(`${api}/x`), (r) => r.status))
+      )
+      assert.strictEqual(status, 401)
+      assert.strictEqual(s1.apiCalls(), 1)
+
+      const s2 = setup({ answer: (auth, n) => (n === 0 ? plain401 : { json: { auth } }) })
+      const result = yield* withLayer(s2, getJson(`${api}/x`), { replayOn401: "always" })
+      assert.deepStrictEqual(result, { auth: "Bearer tok-2" })
+
+      const s3 = setup({ answer: () => invalidToken })
+      yield* withLayer(s3, Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${api}/x`)), {
+        replayOn401: "never"
+      })
+      assert.strictEqual(s3.apiCalls(), 1)
+      assert.strictEqual(s3.tokens(), 1)
+    }))
+
+  it.effect("a request with a stream body is not replayed (its body is spent)", () =>
+    Effect.gen(function*() {
+      const s = setup({ answer: () => invalidToken })
+      yield* withLayer(
+        s,
+        Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.execute(
+            HttpClientRequest.post(`${api}/upload`).pipe(
+              HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode("data")))
+            )
+          ))
+      )
+      assert.strictEqual(s.apiCalls(), 1)
+    }))
+
+  it.effect("a stale 401 does not throw away a newer token (compare-and-swap)", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      yield* withLayer(
+        s,
+        Effect.gen(function*() {
+          const { token } = yield* OAuth2Client.OAuth2Client
+          yield* getJson(`${api}/x`)
+          yield* token.refresh // tok-2 replaces tok-1
+          assert.isFalse(yield* token.invalidate("tok-1"))
+          assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-2" })
+        })
+      )
+      assert.strictEqual(s.tokens(), 2)
+    }))
+
+  it.effect("failOnChallenge: a final 401 with a Bearer error fails as a ResponseError (the Dart Client behaviour)", () =>
+    Effect.gen(function*() {
+      const s = setup({ answer: () => invalidToken })
+      const error = yield* withLayer(
+        s,
+        Effect.flip(Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${api}/x`))),
+        { failOnChallenge: true }
+      )
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.include(error.message, "invalid_token")
+    }))
+
+  it.effect("a token failure reaches HttpClient users as a RequestError with the OAuth2Error as cause", () =>
+    Effect.gen(function*() {
+      const s = setup({}, () => ({ status: 401, json: { error: "invalid_client", error_description: "bad secret" } }))
+      const error = yield* withLayer(s, Effect.flip(getJson(`${api}/x`)))
+      assert.isTrue(HttpClientError.isHttpClientError(error))
+      const requestError = error as HttpClientError.RequestError
+      assert.strictEqual(requestError._tag, "RequestError")
+      assert.strictEqual(requestError.reason, "Encode") // a definite refusal: not retried as transient
+      assert.isTrue(OAuth2Error.isErrorResponse(requestError.cause))
+      assert.include(requestError.message, "invalid_client")
+      assert.notInclude(requestError.message, "the-client-secret")
+      assert.strictEqual(s.apiCalls(), 0)
+
+      const s2 = setup({}, () => ({ status: 503, text: "down" }))
+      const transient = yield* withLayer(s2, Effect.flip(getJson(`${api}/x`)))
+      assert.strictEqual((transient as HttpClientError.RequestError).reason, "Transport")
+    }))
+
+  it.effect("the OAuth2Client tag gives typed errors and the credentials", () =>
+    Effect.gen(function*() {
+      const s = setup({}, () => ({ status: 400, json: { error: "invalid_scope" } }))
+      const error = yield* withLayer(
+        s,
+        Effect.flatMap(OAuth2Client.OAuth2Client, (c) => Effect.flip(c.typedHttpClient.get(`${api}/x`)))
+      )
+      assert.isTrue(OAuth2Error.isErrorResponse(error))
+      assert.strictEqual((error as OAuth2Error.ErrorResponse).error, "invalid_scope")
+
+      const ok = setup()
+      const credentials = yield* withLayer(ok, Effect.flatMap(OAuth2Client.OAuth2Client, (c) => c.token.get))
+      assert.deepStrictEqual(credentials.scopes, ["api:read"])
+    }))
+
+  it.effect("a bad token URL fails the layer at construction with a ConfigurationError", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const error = yield* Effect.flip(withLayer(s, getJson(`${api}/x`), { tokenUrl: "http://as.example/token" }))
+      assert.isTrue(OAuth2Error.isConfigurationError(error))
+      assert.strictEqual(s.http.requests.length, 0)
+      const bad = yield* Effect.flip(withLayer(s, getJson(`${api}/x`), { origins: ["not a url"] }))
+      assert.isTrue(OAuth2Error.isConfigurationError(bad))
+    }))
+
+  it.effect("refresh-ahead through the layer: no request waits once the token nears expiry", () =>
+    Effect.gen(function*() {
+      const s = setup({}, (n) => n === 1 ? TestHttp.token("tok-1", 300) : Effect.as(Effect.sleep("5 seconds"), TestHttp.token(`tok-${n}`, 300)))
+      yield* withLayer(
+        s,
+        Effect.gen(function*() {
+          assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-1" })
+          // 300 s: expiresAt 290 s, usableUntil 260 s, refreshAfter 130 s
+          yield* TestClock.adjust("131 seconds")
+          assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-1" }) // served without waiting
+          yield* TestClock.adjust("6 seconds")
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+          assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-2" })
+        })
+      )
+      assert.strictEqual(s.tokens(), 2)
+    }))
+
+  it.effect("metrics count cache hits and joined waiters", () =>
+    Effect.gen(function*() {
+      const before = yield* Metric.value(metrics.cacheHits)
+      const joinedBefore = yield* Metric.value(metrics.joinedWaiters)
+      const s = setup()
+      yield* withLayer(s, Effect.all(Array.from({ length: 10 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" }))
+      yield* withLayer(s, Effect.void)
+      const after = yield* Metric.value(metrics.cacheHits)
+      const joinedAfter = yield* Metric.value(metrics.joinedWaiters)
+      assert.isTrue(joinedAfter.count - joinedBefore.count >= 1)
+      assert.isTrue(after.count >= before.count)
+    }))
+})
+
+describe("OAuth2HttpClient.layerConfig and config", () => {
+  const env = (map: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(map))))
+
+  it.effect("reads the options from OAUTH2_* variables", () =>
+    Effect.gen(function*() {
+      const read = yield* OAuth2HttpClient.config().pipe(
+        Effect.provide(
+          env({
+            OAUTH2_TOKEN_URL: tokenUrl,
+            OAUTH2_CLIENT_ID: "svc",
+            OAUTH2_CLIENT_SECRET: "env-secret",
+            OAUTH2_SCOPES: "a b,c",
+            OAUTH2_AUDIENCE: "https://api.example",
+            OAUTH2_RESOURCE: "https://r1.example https://r2.example",
+            OAUTH2_AUTH_METHOD: "client_secret_post",
+            OAUTH2_ORIGINS: api,
+            OAUTH2_TIMEOUT: "10 seconds"
+          })
+        )
+      )
+      assert.strictEqual(read.tokenUrl, tokenUrl)
+      assert.strictEqual(Redacted.value(read.clientSecret!), "env-secret")
+      assert.deepStrictEqual(read.scopes, ["a", "b", "c"])
+      assert.deepStrictEqual(read.params, {
+        audience: "https://api.example",
+        resource: ["https://r1.example", "https://r2.example"]
+      })
+      assert.strictEqual(read.auth?.method, "client_secret_post")
+      assert.deepStrictEqual(read.origins, [api])
+    }))
+
+  it.effect("a missing or malformed variable is a ConfigError naming it", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(OAuth2HttpClient.config().pipe(Effect.provide(env({}))))
+      assert.include(String(missing), "OAUTH2_TOKEN_URL")
+      const malformed = yield* Effect.flip(
+        OAuth2HttpClient.config().pipe(
+          Effect.provide(env({ OAUTH2_TOKEN_URL: tokenUrl, OAUTH2_AUTH_METHOD: "magic" }))
+        )
+      )
+      assert.include(String(malformed), "OAUTH2_AUTH_METHOD")
+    }))
+
+  it.effect("layerConfig builds the layer from Config values", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const layer = OAuth2HttpClient.layerConfig({
+        tokenUrl: Config.string("TOKEN_URL"),
+        clientId: Config.string("CLIENT_ID"),
+        clientSecret: Config.redacted("CLIENT_SECRET"),
+        origins: Config.succeed([api])
+      }).pipe(
+        Layer.provide(s.http.layer),
+        Layer.provide(env({ TOKEN_URL: tokenUrl, CLIENT_ID: "svc", CLIENT_SECRET: "x" }))
+      )
+      const result = yield* getJson(`${api}/x`).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(result, { auth: "Bearer tok-1" })
+      const fromEnv = OAuth2HttpClient.layerFromEnv().pipe(
+        Layer.provide(s.http.layer),
+        Layer.provide(env({ OAUTH2_TOKEN_URL: tokenUrl, OAUTH2_CLIENT_ID: "svc", OAUTH2_CLIENT_SECRET: "x" }))
+      )
+      const other = yield* getJson(`${api}/y`).pipe(Effect.provide(fromEnv))
+      assert.deepStrictEqual(other, { auth: "Bearer tok-2" })
+    }))
+})

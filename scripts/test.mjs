@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The README's test command: lint, typecheck, then every vitest project (core, platform-node, and the browser
+// project in Chromium), closing with the plain line "N passed, N failed" that CI reads. A failing lint or
+// typecheck counts as one failed check each, and the exit code is non-zero when anything failed.
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
+const tmp = path.join(root, ".ci-tmp")
+fs.mkdirSync(tmp, { recursive: true })
+const report = path.join(tmp, "vitest.json")
+fs.rmSync(report, { force: true })
+
+const run = (label, command, args) => {
+  const started = Date.now()
+  console.log(`\n▶ ${label}: ${command} ${args.join(" ")}`)
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: process.env })
+  const ok = result.status === 0
+  console.log(`${ok ? "✔" : "✘"} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  return ok
+}
+
+const extra = process.argv.slice(2)
+const lint = run("lint", "npx", ["eslint", "."])
+const typecheck = run("typecheck", "npx", ["tsc", "-p", "tsconfig.json"])
+const tests = run("tests", "npx", [
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
+  ...extra
+])
+
+let passed = 0
+let failed = 0
+let skipped = 0
+if (fs.existsSync(report)) {
+  const json = JSON.parse(fs.readFileSync(report, "utf8"))
+  passed = json.numPassedTests
+  failed = json.numFailedTests
+  skipped = json.numPendingTests + json.numTodoTests
+  if (!tests && failed === 0) failed = 1 // the run failed outside any test (a suite that did not load)
+} else {
+  failed = 1
+}
+if (!lint) failed++
+if (!typecheck) failed++
+
+console.log(`\nlint: ${lint ? "ok" : "FAILED"}, typecheck: ${typecheck ? "ok" : "FAILED"}, tests: ${tests ? "ok" : "FAILED"}`)
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`)
+process.exit(lint && typecheck && tests && failed === 0 ? 0 : 1)
