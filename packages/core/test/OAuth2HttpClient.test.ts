@@ -104,12 +104,16 @@ describe("OAuth2HttpClient.layer", () => {
     Effect.gen(function*() {
       const s = setup({
         answer: (auth, n) =>
-          n === 0 ? { status: 302, headers: { location: "https://evil.example/steal" } } : { json: { auth: auth ?? null } }
+          n === 0
+            ? { status: 302, headers: { location: "https://evil.example/steal" } }
+            : { json: { auth: auth ?? null } }
       })
       const result = yield* withLayer(
         s,
-        Effect.flatMap(HttpClient.HttpClient, (client) =>
-          client.pipe(HttpClient.followRedirects(3)).get(`${api}/x`).pipe(Effect.flatMap((r) => r.json)))
+        Effect.flatMap(
+          HttpClient.HttpClient,
+          (client) => client.pipe(HttpClient.followRedirects(3)).get(`${api}/x`).pipe(Effect.flatMap((r) => r.json))
+        )
       )
       assert.deepStrictEqual(result, { auth: null })
       const redirected = s.http.requests.find((r) => r.url.hostname === "evil.example")!
@@ -121,10 +125,13 @@ describe("OAuth2HttpClient.layer", () => {
       const s = setup()
       const result = yield* withLayer(
         s,
-        Effect.flatMap(HttpClient.HttpClient, (client) =>
-          client.pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(api))).get("/x").pipe(
-            Effect.flatMap((r) => r.json)
-          ))
+        Effect.flatMap(
+          HttpClient.HttpClient,
+          (client) =>
+            client.pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(api))).get("/x").pipe(
+              Effect.flatMap((r) => r.json)
+            )
+        )
       )
       assert.deepStrictEqual(result, { auth: "Bearer tok-1" })
     }))
@@ -263,7 +270,11 @@ describe("OAuth2HttpClient.layer", () => {
 
   it.effect("refresh-ahead through the layer: no request waits once the token nears expiry", () =>
     Effect.gen(function*() {
-      const s = setup({}, (n) => n === 1 ? TestHttp.token("tok-1", 300) : Effect.as(Effect.sleep("5 seconds"), TestHttp.token(`tok-${n}`, 300)))
+      const s = setup(
+        {},
+        (n) =>
+          n === 1 ? TestHttp.token("tok-1", 300) : Effect.as(Effect.sleep("5 seconds"), TestHttp.token(`tok-${n}`, 300))
+      )
       yield* withLayer(
         s,
         Effect.gen(function*() {
@@ -284,7 +295,10 @@ describe("OAuth2HttpClient.layer", () => {
       const before = yield* Metric.value(metrics.cacheHits)
       const joinedBefore = yield* Metric.value(metrics.joinedWaiters)
       const s = setup()
-      yield* withLayer(s, Effect.all(Array.from({ length: 10 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" }))
+      yield* withLayer(
+        s,
+        Effect.all(Array.from({ length: 10 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+      )
       yield* withLayer(s, Effect.void)
       const after = yield* Metric.value(metrics.cacheHits)
       const joinedAfter = yield* Metric.value(metrics.joinedWaiters)
@@ -294,7 +308,8 @@ describe("OAuth2HttpClient.layer", () => {
 })
 
 describe("OAuth2HttpClient.layerConfig and config", () => {
-  const env = (map: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(map))))
+  const env = (map: Record<string, string>) =>
+    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(map))))
 
   it.effect("reads the options from OAUTH2_* variables", () =>
     Effect.gen(function*() {
