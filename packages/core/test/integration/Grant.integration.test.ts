@@ -1,6 +1,6 @@
 import { ClientAuth, ClientCredentials, OAuth2Error } from "@effect-oauth2/core"
 import { clients, jwtResource, opaqueResource } from "@effect-oauth2/testing"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, inject, it } from "@effect/vitest"
 import type { Layer } from "effect"
@@ -18,8 +18,8 @@ const decodeJwt = (token: Redacted.Redacted<string>) => jose.decodeJwt(Redacted.
 
 for (const [name, httpLayer] of clientsUnderTest) {
   describe(`the grant against oidc-provider (${name})`, () => {
-    const run = <A, E>(effect: Effect.Effect<A, E, import("@effect/platform").HttpClient.HttpClient>) =>
-      effect.pipe(Effect.provide(httpLayer as Layer.Layer<import("@effect/platform").HttpClient.HttpClient>))
+    const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
+      effect.pipe(Effect.provide(httpLayer as Layer.Layer<HttpClient.HttpClient>))
 
     it.live("client_secret_basic with scopes: a JWT access token, granted scopes, expiry", () =>
       Effect.gen(function*() {
