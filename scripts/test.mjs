@@ -21,6 +21,21 @@ const run = (label, command, args) => {
   return ok
 }
 
+// The browser project drives Debian's chromium. On a fresh Debian machine, as root, install it; elsewhere say how.
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+if (!fs.existsSync(chromium)) {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+  if (isRoot && fs.existsSync("/usr/bin/apt-get")) {
+    console.log(`${chromium} is missing: installing Debian's chromium (apt-get install chromium)`)
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
+    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { stdio: "inherit", env })
+  }
+  if (!fs.existsSync(chromium)) {
+    console.error(`The browser tests need Chromium at ${chromium}: install Debian's chromium or set CHROMIUM_PATH.`)
+  }
+}
+
 const extra = process.argv.slice(2)
 const lint = run("lint", "npx", ["eslint", "."])
 const typecheck = run("typecheck", "npx", ["tsc", "-p", "tsconfig.json"])
@@ -48,6 +63,8 @@ if (fs.existsSync(report)) {
 if (!lint) failed++
 if (!typecheck) failed++
 
-console.log(`\nlint: ${lint ? "ok" : "FAILED"}, typecheck: ${typecheck ? "ok" : "FAILED"}, tests: ${tests ? "ok" : "FAILED"}`)
+console.log(
+  `\nlint: ${lint ? "ok" : "FAILED"}, typecheck: ${typecheck ? "ok" : "FAILED"}, tests: ${tests ? "ok" : "FAILED"}`
+)
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`)
 process.exit(lint && typecheck && tests && failed === 0 ? 0 : 1)
