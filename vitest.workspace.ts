@@ -33,10 +33,18 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     ...shared,
+    // Vite scans the browser tests (and the workspace sources they import) for dependencies before the first run:
+    // they import Effect by deep path (`effect/Effect`, ...), and a module Vite only discovers mid-run makes it
+    // re-optimize and reload the page ("Vite unexpectedly reloaded a test"). With a warm cache
+    // (node_modules/.vite) a newly added import can still cause one such reload; the next run is clean.
+    optimizeDeps: {
+      entries: ["packages/platform-browser/test/**/*.test.ts"]
+    },
     test: {
       name: "browser",
       include: ["packages/platform-browser/test/**/*.test.ts"],
       globalSetup: ["testing/src/globalSetup.ts"],
+      setupFiles: ["packages/platform-browser/test/setup.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       browser: {

@@ -8,6 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
+import { hasLoneSurrogate } from "./internal/unicode.js"
 import { ConfigurationError, type OAuth2Error } from "./OAuth2Error.js"
 
 /**
@@ -78,10 +79,6 @@ const encoders: Record<BasicEncoding, (s: string) => string> = {
   none: (s) => s
 }
 
-// An unpaired UTF-16 surrogate: `encodeURI` throws on it, while URLSearchParams and TextEncoder would silently send
-// U+FFFD instead, i.e. a different secret.
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 const missing = (what: string, method: string) =>
   new ConfigurationError({ reason: `${method} needs ${what}; set clientId and clientSecret, or choose another auth` })
 
@@ -108,7 +105,7 @@ export const basicHeader = (
   Effect.try({
     try: () => {
       const secret = Redacted.value(clientSecret)
-      if (loneSurrogate.test(clientId) || loneSurrogate.test(secret)) throw new Error("lone surrogate")
+      if (hasLoneSurrogate(clientId) || hasLoneSurrogate(secret)) throw new Error("lone surrogate")
       const encode = encoders[encoding]
       const joined = `${encode(clientId)}:${encode(secret)}`
       return Redacted.make(`Basic ${Encoding.encodeBase64(joined)}`)

@@ -7,16 +7,25 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as ClientAuth from "./ClientAuth.js"
-import { OAuth2Client, type Options } from "./OAuth2Client.js"
+import { OAuth2Client } from "./OAuth2Client.js"
 import * as OAuth2ClientModule from "./OAuth2Client.js"
 import type * as OAuth2Error from "./OAuth2Error.js"
+
+/**
+ * The layer's options: the grant's, the lifecycle's, and how the token is attached (see `OAuth2Client.Options`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Options = OAuth2ClientModule.Options
 
 /**
  * Replaces the ambient `HttpClient` with an authenticated one, and provides the {@link OAuth2Client} tag beside
@@ -88,6 +97,23 @@ export const layerConfig = (
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
 
+// A URL variable is checked when it is read, so a malformed value is a ConfigError naming the variable. The value is
+// not repeated in the message: a secret pasted into the wrong variable must not reach a log.
+const absoluteUrl = (name: string) => (value: string): Either.Either<string, ConfigError.ConfigError> => {
+  try {
+    const url = new URL(value)
+    if (url.protocol === "https:" || url.protocol === "http:") return Either.right(value)
+  } catch {
+    // reported below
+  }
+  return Either.left(
+    ConfigError.InvalidData([name], `Expected an absolute http(s) URL, got ${value.length} characters that are not one`)
+  )
+}
+
+const urls = (name: string) => (values: ReadonlyArray<string>): Either.Either<Array<string>, ConfigError.ConfigError> =>
+  Either.all(values.map(absoluteUrl(name)))
+
 const list = (name: string) =>
   Config.string(name).pipe(
     Config.map((value) => value.split(/[\s,]+/).filter((item) => item.length > 0)),
@@ -117,7 +143,7 @@ const list = (name: string) =>
 export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Config.Config<Options> => {
   const name = (key: string) => (prefix.length > 0 ? `${prefix}_${key}` : key)
   return Config.all({
-    tokenUrl: Config.string(name("TOKEN_URL")),
+    tokenUrl: Config.string(name("TOKEN_URL")).pipe(Config.mapOrFail(absoluteUrl(name("TOKEN_URL")))),
     clientId: Config.option(Config.nonEmptyString(name("CLIENT_ID"))),
     clientSecret: Config.option(Config.redacted(name("CLIENT_SECRET"))),
     scopes: list(name("SCOPES")),
@@ -126,12 +152,17 @@ export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Con
     authMethod: Config.option(
       Config.literal("client_secret_basic", "client_secret_post", "none")(name("AUTH_METHOD"))
     ),
-    origins: list(name("ORIGINS")),
+    origins: list(name("ORIGINS")).pipe(
+      Config.mapOrFail((option) =>
+        Option.isNone(option) ? Either.right(option) : Either.map(urls(name("ORIGINS"))(option.value), Option.some)
+      )
+    ),
     timeout: Config.option(Config.duration(name("TIMEOUT")))
   }).pipe(
     Config.map((read): Options => {
       const some = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
       const secret: Redacted.Redacted<string> | undefined = some(read.clientSecret)
+      // Parameters merge: the environment's audience and resource, then the overrides' own parameters.
       const params = {
         ...(Option.isSome(read.audience) ? { audience: read.audience.value } : {}),
         ...(Option.isSome(read.resource) ? { resource: read.resource.value } : {}),
@@ -144,9 +175,9 @@ export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Con
         scopes: some(read.scopes),
         origins: some(read.origins),
         timeout: some(read.timeout),
-        params,
         ...(Option.isSome(read.authMethod) ? { auth: authFor(read.authMethod.value) } : {}),
-        ...overrides
+        ...overrides,
+        params
       }
     })
   )

@@ -20,7 +20,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { excerpt } from "./internal/redact.js"
+import { excerpt, mask } from "./internal/redact.js"
 import { ErrorResponse, InvalidResponse } from "./OAuth2Error.js"
 
 const numeric = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
@@ -192,7 +192,7 @@ export const parseParameters = (
   if (type === "application/x-www-form-urlencoded") {
     const params: Record<string, string> = {}
     for (const [key, value] of new URLSearchParams(body)) {
-      if (!(key in params)) params[key] = value
+      if (!Object.prototype.hasOwnProperty.call(params, key)) params[key] = value
     }
     return { _tag: "Ok", value: params }
   }
@@ -206,12 +206,24 @@ export const parseParameters = (
   return { _tag: "Fail", reason: `Content-Type was "${type}", expected "application/json"` }
 }
 
-const formatIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.map(String).join(".") : undefined
-    if (issue._tag === "Missing" && path !== undefined) return `required parameter "${path}" is missing`
-    return issue.message.includes(`"${path}"`) || path === undefined ? issue.message : `"${path}": ${issue.message}`
-  }).join("; ")
+// Fields whose value must not be quoted in a reason, even when it has the wrong type ("Expected string, actual ...").
+const tokenFields = new Set(["access_token", "refresh_token", "id_token"])
+
+const formatIssues = (error: ParseResult.ParseError): string => {
+  // One message per field: a nullable field otherwise reports both "must be a string" and "Expected null".
+  const byPath = new Map<string, string>()
+  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
+    const path = issue.path.length > 0 ? issue.path.map(String).join(".") : ""
+    if (byPath.has(path)) continue
+    if (issue._tag === "Missing" && path !== "") byPath.set(path, `required parameter "${path}" is missing`)
+    else if (tokenFields.has(path)) byPath.set(path, `"${path}" must be a non-empty string`)
+    else {byPath.set(
+        path,
+        issue.message.includes(`"${path}"`) || path === "" ? issue.message : `"${path}": ${issue.message}`
+      )}
+  }
+  return Array.from(byPath.values()).join("; ")
+}
 
 const decodeSuccess = Schema.decodeUnknownEither(SuccessBody, { errors: "all", onExcessProperty: "preserve" })
 const decodeError = Schema.decodeUnknownEither(ErrorBody, { errors: "all", onExcessProperty: "preserve" })
@@ -236,7 +248,7 @@ export const decode = (
       Effect.fail(
         new InvalidResponse({
           tokenEndpoint: options.tokenEndpoint,
-          reason,
+          reason: mask(reason, options.secrets),
           status: response.status,
           bodyExcerpt: excerpt(response.body, options.secrets),
           ...(response.contentType !== undefined ? { contentType: response.contentType } : {}),
@@ -276,7 +288,8 @@ export const decode = (
       )
     }
 
-    if (Object.prototype.hasOwnProperty.call(parameters, "error")) {
+    // A success body that carries "error": null is still a success (null counts as absent everywhere).
+    if (parameters.error !== undefined && parameters.error !== null) {
       const decoded = decodeError(parameters)
       if (decoded._tag === "Left") {
         return invalid(`an error response that is not RFC 6749 §5.2: ${formatIssues(decoded.left)}`)
@@ -286,9 +299,11 @@ export const decode = (
         new ErrorResponse({
           tokenEndpoint: options.tokenEndpoint,
           status,
-          error: body.error,
-          ...(body.error_description !== undefined ? { errorDescription: body.error_description } : {}),
-          ...(body.error_uri !== undefined ? { errorUri: body.error_uri } : {}),
+          error: mask(body.error, options.secrets),
+          ...(body.error_description !== undefined
+            ? { errorDescription: mask(body.error_description, options.secrets) }
+            : {}),
+          ...(body.error_uri !== undefined ? { errorUri: mask(body.error_uri, options.secrets) } : {}),
           ...(response.retryAfter !== undefined ? { retryAfter: response.retryAfter } : {})
         })
       )

@@ -58,8 +58,8 @@ describe("AccessToken", () => {
       const e = endpoint()
       const token = yield* makeToken(e)
       yield* token.get
-      // 3600 s: expiresAt = 3590 s (10 s grace), usableUntil = 3560 s (30 s margin)
-      yield* TestClock.adjust("3561 seconds")
+      // 3600 s: expiresAt = 3590 s (10 s grace), usableUntil = 3570 s (30 s margin from the server's expiry)
+      yield* TestClock.adjust("3571 seconds")
       const results = yield* Effect.all(Array.from({ length: 1000 }, () => token.get), { concurrency: "unbounded" })
       assert.strictEqual(e.http.requests.length, 2)
       assert.isTrue(results.every((c) => value(c) === "tok-2"))
@@ -108,19 +108,19 @@ describe("AccessToken", () => {
       const token = yield* AccessToken.make(fetch)
       assert.strictEqual(value(yield* token.get), "tok-1")
       const timeline = AccessToken.timeline((yield* token.current).pipe(Option.getOrThrow), 0)
-      assert.deepStrictEqual(timeline, { refreshAfter: 3_260_000, usableUntil: 3_560_000, expiresAt: 3_590_000 })
+      assert.deepStrictEqual(timeline, { refreshAfter: 3_270_000, usableUntil: 3_570_000, expiresAt: 3_590_000 })
 
-      yield* TestClock.adjust("3259 seconds")
+      yield* TestClock.adjust("3269 seconds")
       assert.strictEqual(value(yield* token.get), "tok-1")
       assert.strictEqual(calls, 1) // not yet in the refresh window
 
-      yield* TestClock.adjust("1 second") // 3260 s: refresh window
+      yield* TestClock.adjust("1 second") // 3270 s: refresh window
       const served = yield* Effect.fork(token.get)
       assert.strictEqual(value(yield* Fiber.join(served)), "tok-1") // answered at once, no wait
       yield* settle
       assert.strictEqual(calls, 2) // the background fetch started
 
-      yield* TestClock.adjust("298 seconds") // 3558 s = expiry − margin − 2 s; the fetch completed long ago
+      yield* TestClock.adjust("298 seconds") // 3568 s = expiry − margin − 2 s; the fetch completed long ago
       assert.strictEqual(value(yield* token.get), "tok-2")
       assert.strictEqual(calls, 2)
     }))
@@ -141,7 +141,7 @@ describe("AccessToken", () => {
       yield* token.get
       yield* TestClock.adjust("3300 seconds")
       yield* token.get // starts the background fetch, which stalls
-      yield* TestClock.adjust("259 seconds") // 3559 s = 3590 − 30 − 1
+      yield* TestClock.adjust("269 seconds") // 3569 s = 3600 − 30 − 1
       assert.strictEqual(value(yield* token.get), "tok-1")
       assert.strictEqual(calls, 2) // single-flight: no second background fetch
     }))
@@ -150,13 +150,13 @@ describe("AccessToken", () => {
     Effect.gen(function*() {
       const e = endpoint(30)
       const token = yield* makeToken(e)
-      // 30 s: grace 10 s → expiresAt 20 s; margin min(30, 10) → usableUntil 10 s; refreshAfter 5 s
-      for (let i = 0; i < 5; i++) {
+      // 30 s: grace 10 s → expiresAt 20 s; margin min(30, 15) from 30 s → usableUntil 15 s; refreshAfter 7.5 s
+      for (let i = 0; i < 8; i++) {
         assert.strictEqual(value(yield* token.get), "tok-1")
         yield* TestClock.adjust("1 second")
       }
       assert.strictEqual(e.issued(), 1)
-      // from 5 s a use refreshes ahead; the old token serves meanwhile
+      // from 7.5 s a use refreshes ahead; the old token serves meanwhile
       assert.strictEqual(value(yield* token.get), "tok-1")
       yield* settle
       assert.strictEqual(value(yield* token.get), "tok-2")
@@ -167,8 +167,8 @@ describe("AccessToken", () => {
     Effect.gen(function*() {
       const e = endpoint(5)
       const token = yield* makeToken(e)
-      // 5 s: grace 2.5 s → expiresAt 2.5 s; margin 1.25 s → usableUntil 1.25 s; refreshAfter 0.625 s
-      for (let i = 0; i < 6; i++) {
+      // 5 s: grace 2.5 s → expiresAt 2.5 s; margin 2.5 s from 5 s → usableUntil 2.5 s; refreshAfter 1.25 s
+      for (let i = 0; i < 12; i++) {
         assert.strictEqual(value(yield* token.get), "tok-1")
         yield* TestClock.adjust("100 millis")
       }
@@ -191,8 +191,8 @@ describe("AccessToken", () => {
       const attempts = e.http.requests.length - 1
       assert.isTrue(attempts >= 1 && attempts <= 6, `attempts: ${attempts}`)
 
-      // inside the margin (3560..3590 s): a failed fetch falls back to the unexpired token
-      yield* TestClock.setTime(3570_000)
+      // inside the margin (3570..3590 s): a failed fetch falls back to the unexpired token
+      yield* TestClock.setTime(3580_000)
       assert.strictEqual(value(yield* token.get), "tok-1")
 
       // past expiresAt: the caller sees the typed error

@@ -13,7 +13,10 @@ interface ApiBehaviour {
   readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply
 }
 
-const setup = (behaviour: ApiBehaviour = {}, tokenReply?: (n: number) => TestHttp.Reply) => {
+const setup = (
+  behaviour: ApiBehaviour = {},
+  tokenReply?: (n: number) => TestHttp.Reply | Effect.Effect<TestHttp.Reply>
+) => {
   let tokens = 0
   let apiCalls = 0
   const http = TestHttp.make((request) => {
@@ -279,8 +282,8 @@ describe("OAuth2HttpClient.layer", () => {
         s,
         Effect.gen(function*() {
           assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-1" })
-          // 300 s: expiresAt 290 s, usableUntil 260 s, refreshAfter 130 s
-          yield* TestClock.adjust("131 seconds")
+          // 300 s: expiresAt 290 s, usableUntil 270 s, refreshAfter 135 s
+          yield* TestClock.adjust("136 seconds")
           assert.deepStrictEqual(yield* getJson(`${api}/x`), { auth: "Bearer tok-1" }) // served without waiting
           yield* TestClock.adjust("6 seconds")
           yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))

@@ -67,8 +67,13 @@ export const timeline = (
 ): Entry => {
   const issuedAt = credentials.issuedAt ?? now
   const expiresAt = credentials.expiresAt ?? issuedAt + settings.defaultLifetime
-  const lifetime = Math.max(0, expiresAt - issuedAt)
-  const usableUntil = expiresAt - Math.min(settings.margin, lifetime / 2)
+  // The margin counts from the server's own expiry, so the grant's grace and the margin do not add up: the token
+  // is retired at whichever comes first.
+  const serverExpiry = credentials.expiresIn !== undefined && credentials.issuedAt !== undefined
+    ? credentials.issuedAt + credentials.expiresIn * 1000
+    : expiresAt
+  const lifetime = Math.max(0, serverExpiry - issuedAt)
+  const usableUntil = Math.min(expiresAt, serverExpiry - Math.min(settings.margin, lifetime / 2))
   const usable = Math.max(0, usableUntil - issuedAt)
   const refreshAfter = usableUntil - Math.min(settings.ahead, usable / 2)
   return { credentials, token: Redacted.value(credentials.accessToken), refreshAfter, usableUntil, expiresAt }
@@ -119,15 +124,22 @@ export const make = (
       dropped: undefined
     })
 
-    const storeWarn = (error: TokenStore.TokenStoreError) =>
-      Effect.logWarning(`OAuth2 token store: ${error.message}; carrying on without it`)
+    // A store never breaks a request: typed failures and defects alike are logged and treated as a miss.
+    const guard = <A>(effect: Effect.Effect<A, TokenStore.TokenStoreError>, fallback: A): Effect.Effect<A> =>
+      Effect.catchAllCause(effect, (cause) =>
+        Effect.as(
+          Effect.logWarning(
+            `OAuth2 token store: ${
+              Cause.isFailType(cause) ? cause.error.message : "the store failed unexpectedly"
+            }; carrying on without it`
+          ),
+          fallback
+        ))
 
     const fromStore: Effect.Effect<Option.Option<Entry>> = store === undefined
       ? Effect.succeedNone
       : Effect.gen(function*() {
-        const stored = yield* store.get(storeKey).pipe(
-          Effect.catchAll((error) => Effect.as(storeWarn(error), Option.none()))
-        )
+        const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
         if (Option.isNone(stored)) return Option.none()
         const [t, s] = yield* Effect.zip(now, Ref.get(state))
         const entry = timeline(stored.value, t, settings)
@@ -135,7 +147,7 @@ export const make = (
       })
 
     const save = (credentials: Credentials): Effect.Effect<void> =>
-      store === undefined ? Effect.void : store.set(storeKey, credentials).pipe(Effect.catchAll(storeWarn))
+      store === undefined ? Effect.void : guard(store.set(storeKey, credentials), undefined)
 
     // The fetch runs in its own fiber in the token's scope, so a caller that gives up does not cancel it for the
     // others, and closing the scope stops it.
@@ -159,8 +171,8 @@ export const make = (
                 backgroundFailures: 0,
                 nextBackgroundAt: 0
               }))
-              if (exit.value.fresh) yield* save(exit.value.credentials)
               yield* Deferred.succeed(deferred, exit.value.credentials)
+              if (exit.value.fresh) yield* save(exit.value.credentials)
             } else {
               const failures = yield* Ref.modify(state, (s) => {
                 const failures = background ? s.backgroundFailures + 1 : s.backgroundFailures
@@ -266,9 +278,9 @@ export const make = (
             ? [true, { ...s, entry: Option.none(), dropped: value }]
             : [false, s])
         if (dropped && store !== undefined) {
-          const stored = yield* store.get(storeKey).pipe(Effect.orElseSucceed(() => Option.none<Credentials>()))
+          const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
           if (Option.isSome(stored) && Redacted.value(stored.value.accessToken) === value) {
-            yield* store.remove(storeKey).pipe(Effect.catchAll(storeWarn))
+            yield* guard(store.remove(storeKey), undefined)
           }
         }
         return dropped

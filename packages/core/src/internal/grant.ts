@@ -11,14 +11,16 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Stream from "effect/Stream"
 import type * as ClientAuth from "../ClientAuth.js"
-import { defaultFor } from "../ClientAuth.js"
+import { defaultFor, formUrlEncode } from "../ClientAuth.js"
 import { Credentials } from "../Credentials.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as TokenResponse from "../TokenResponse.js"
 import * as metrics from "./metrics.js"
 import { parseRetryAfter } from "./retryAfter.js"
+import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
 /** @internal */
@@ -122,6 +124,12 @@ export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Er
     return fail("a clientSecret was given without a clientId")
   }
   if (options.clientId !== undefined && options.clientId.length === 0) return fail("clientId must not be empty")
+  if (
+    (options.clientId !== undefined && hasLoneSurrogate(options.clientId)) ||
+    (options.clientSecret !== undefined && hasLoneSurrogate(Redacted.value(options.clientSecret)))
+  ) {
+    return fail("the client id or secret holds an unpaired UTF-16 surrogate; it cannot be sent as UTF-8 unchanged")
+  }
   const delimiter = options.scopeDelimiter ?? defaults.scopeDelimiter
   if (delimiter.length === 0) return fail("scopeDelimiter must not be empty")
   const scopes = (typeof options.scopes === "string" ? options.scopes.split(delimiter) : options.scopes ?? [])
@@ -222,13 +230,14 @@ interface BodyState {
 const readBody = (
   prepared: Prepared,
   response: HttpClientResponse.HttpClientResponse,
+  status: number,
   contentType: string | undefined
 ): Effect.Effect<string, OAuth2Error.OAuth2Error> => {
   const tooLarge = (what: string) =>
     new OAuth2Error.InvalidResponse({
       tokenEndpoint: prepared.endpoint,
       reason: `the body is larger than maxResponseBytes (${prepared.maxResponseBytes} bytes${what}); it was not read`,
-      status: response.status,
+      status,
       bodyExcerpt: "",
       ...(contentType !== undefined ? { contentType } : {})
     })
@@ -285,7 +294,7 @@ export const attempt = (
     body.push(...prepared.params)
     const request = yield* prepared.auth.authenticate({
       url: prepared.url,
-      headers: { ...prepared.headers, accept: "application/json" },
+      headers: { accept: "application/json", ...prepared.headers },
       body,
       clientId: prepared.clientId,
       clientSecret: prepared.clientSecret
@@ -299,12 +308,15 @@ export const attempt = (
       manualRedirects,
       Effect.catchAll((error) => Effect.fail(sanitize(prepared.endpoint, error)))
     )
+    // Read the status before the body: the XMLHttpRequest client reads it live, and reports 0 once the finished
+    // request is released after its body stream ends.
+    const status = response.status
     const contentType = response.headers["content-type"]
-    const text = yield* readBody(prepared, response, contentType)
+    const text = yield* readBody(prepared, response, status, contentType)
     const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     const decoded = yield* TokenResponse.decode(
       {
-        status: response.status,
+        status,
         contentType,
         body: text,
         retryAfter: parseRetryAfter(response.headers["retry-after"], now),
@@ -313,7 +325,10 @@ export const attempt = (
       {
         tokenEndpoint: prepared.endpoint,
         parseResponse: prepared.parseResponse,
-        secrets: prepared.clientSecret !== undefined ? [Redacted.value(prepared.clientSecret)] : []
+        // as sent, and as it appears in an echoed form body
+        secrets: prepared.clientSecret !== undefined
+          ? [Redacted.value(prepared.clientSecret), formUrlEncode(Redacted.value(prepared.clientSecret))]
+          : []
       }
     )
     return toCredentials(prepared, decoded, issuedAt)
@@ -352,7 +367,7 @@ export const toCredentials = (
     tokenType: response.tokenType,
     issuedAt,
     scopes: granted,
-    tokenEndpoint: prepared.endpoint,
+    tokenEndpoint: prepared.url.href,
     extra: response.extra,
     ...(lifetime !== undefined
       ? {
@@ -364,6 +379,8 @@ export const toCredentials = (
     ...(response.idToken !== undefined ? { idToken: response.idToken } : {})
   })
 }
+
+const currentTime = Effect.clockWith((clock) => clock.currentTimeMillis)
 
 const retryAfterOf = (error: OAuth2Error.OAuth2Error): number | undefined =>
   error._tag === "ErrorResponse" || error._tag === "InvalidResponse" ? error.retryAfter : undefined
@@ -380,34 +397,45 @@ export const request = (
 ): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> => {
   const once = attempt(prepared, client)
   const retry = prepared.retry
-  const withRetry = retry === undefined ? once : once.pipe(
-    Effect.retry(
-      retry.schedule.pipe(
-        Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
-        Schedule.whileInput(retry.while),
-        Schedule.modifyDelay(([, error], delay) => {
-          const after = retryAfterOf(error)
-          return after === undefined
-            ? delay
-            : Duration.max(delay, Duration.millis(Math.min(after, retry.retryAfterCapMillis)))
-        }),
-        Schedule.tapInput((error: OAuth2Error.OAuth2Error) =>
-          retry.while(error)
-            ? Effect.logWarning(`OAuth2 token request failed, retrying: ${error.message}`)
-            : Effect.void
+  const withRetry = retry === undefined ? once : Effect.flatMap(currentTime, (start) => {
+    const retryAfter = (error: OAuth2Error.OAuth2Error) => {
+      const after = retryAfterOf(error)
+      return after === undefined ? undefined : Math.min(after, retry.retryAfterCapMillis)
+    }
+    return once.pipe(
+      Effect.retry(
+        retry.schedule.pipe(
+          Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
+          Schedule.whileInput(retry.while),
+          Schedule.modifyDelay(([, error], delay) => {
+            const after = retryAfter(error)
+            return after === undefined ? delay : Duration.max(delay, Duration.millis(after))
+          }),
+          // When the server asks for a longer wait than the budget has left, its answer is the result now.
+          Schedule.checkEffect((error: OAuth2Error.OAuth2Error) =>
+            Effect.map(currentTime, (now) => {
+              const after = retryAfter(error)
+              return after === undefined || now - start + after < retry.budgetMillis
+            })
+          ),
+          Schedule.onDecision(([, error], decision) =>
+            ScheduleDecision.isContinue(decision)
+              ? Effect.logWarning(`OAuth2 token request failed, retrying: ${error.message}`)
+              : Effect.void
+          )
         )
-      )
-    ),
-    Effect.timeoutFail({
-      duration: Duration.millis(retry.budgetMillis),
-      onTimeout: () =>
-        new OAuth2Error.TimeoutError({
-          tokenEndpoint: prepared.endpoint,
-          stage: "budget",
-          timeoutMillis: retry.budgetMillis
-        })
-    })
-  )
+      ),
+      Effect.timeoutFail({
+        duration: Duration.millis(retry.budgetMillis),
+        onTimeout: () =>
+          new OAuth2Error.TimeoutError({
+            tokenEndpoint: prepared.endpoint,
+            stage: "budget",
+            timeoutMillis: retry.budgetMillis
+          })
+      })
+    )
+  })
   return withRetry.pipe(
     Effect.tapBoth({
       onFailure: (error) => Effect.annotateCurrentSpan("oauth2.outcome", error._tag),

@@ -21,7 +21,10 @@ export const parseEndpoint = (
   try {
     url = new URL(input)
   } catch {
-    return new ConfigurationError({ reason: `${options.what} ${JSON.stringify(String(input))} is not an absolute URL` })
+    // The value itself is not repeated: a misplaced secret must not end up in a log.
+    return new ConfigurationError({
+      reason: `${options.what} is not an absolute URL (${String(input).length} characters); expected https://host/path`
+    })
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return new ConfigurationError({ reason: `${options.what} must use https, not ${url.protocol}` })
