@@ -59,14 +59,15 @@ export interface AccessToken {
  */
 export interface Options {
   /**
-   * A token is not handed out within this margin of its `expiresAt` (which already includes the grant's 10 s
-   * grace), so that a request carrying it still arrives in time despite latency and clock skew. Default 30 s
-   * (golang/oauth2 uses 10 s, Spring and authlib 60 s, MSAL 5 min); never more than half the lifetime.
+   * A token is not handed out within this margin of the server's expiry (nor after `expiresAt`, which holds the
+   * grant's 10 s grace: the earlier of the two wins, they do not add up), so that a request carrying it still
+   * arrives in time despite latency and clock skew. Default 30 s (golang/oauth2 uses 10 s, Spring and authlib
+   * 60 s, MSAL 5 min); never more than half the lifetime.
    */
   readonly refreshMargin?: Duration.DurationInput | undefined
   /**
    * How long before the margin the next token is fetched in the background. Default 5 min, never more than half
-   * of the usable lifetime (so a 300 s token is refreshed after ~130 s, a 3600 s token ~5 min before its margin).
+   * of the usable lifetime (so a 300 s token is refreshed after 135 s, a 3600 s token 5 min before its margin).
    */
   readonly refreshAhead?: Duration.DurationInput | undefined
   /**
