@@ -222,7 +222,38 @@ const formatIssues = (error: ParseResult.ParseError): string => {
         issue.message.includes(`"${path}"`) || path === "" ? issue.message : `"${path}": ${issue.message}`
       )}
   }
-  return Array.from(byPath.values()).join("; ")
+  return Array.from(byPath.values(), (message) => clip(message, 200)).join("; ")
+}
+
+const errorFields = new Set(["error", "error_description", "error_uri"])
+
+/**
+ * The known fields with any object or array value replaced by an empty one: no known field accepts either, so the
+ * outcome is the same, and the error formatter never walks a value nested thousands of levels deep.
+ */
+const shallow = (parameters: Record<string, unknown>, fields: ReadonlySet<string>): Record<string, unknown> => {
+  let copy: Record<string, unknown> | undefined
+  for (const field of fields) {
+    const value = parameters[field]
+    if (typeof value === "object" && value !== null) {
+      copy ??= { ...parameters }
+      copy[field] = Array.isArray(value) ? [] : {}
+    }
+  }
+  return copy ?? parameters
+}
+
+/** A quoted value in a reason is cut, so that a huge field does not make a huge message. */
+const clip = (text: string, max = 100): string => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+/** What a hook threw, described without trusting it: `toString` or `message` may themselves throw. */
+const describeThrown = (error: unknown): string => {
+  try {
+    const text = error instanceof Error ? String(error.message) : String(error)
+    return clip(text, 200)
+  } catch {
+    return "a value that cannot be shown"
+  }
 }
 
 const decodeSuccess = Schema.decodeUnknownEither(SuccessBody, { errors: "all", onExcessProperty: "preserve" })
@@ -251,7 +282,9 @@ export const decode = (
           reason: mask(reason, options.secrets),
           status: response.status,
           bodyExcerpt: excerpt(response.body, options.secrets),
-          ...(response.contentType !== undefined ? { contentType: response.contentType } : {}),
+          ...(response.contentType !== undefined
+            ? { contentType: clip(mask(response.contentType, options.secrets)) }
+            : {}),
           ...(response.retryAfter !== undefined ? { retryAfter: response.retryAfter } : {})
         })
       )
@@ -269,7 +302,7 @@ export const decode = (
       try {
         parameters = options.parseResponse(response.contentType, response.body)
       } catch (error) {
-        return invalid(`parseResponse threw: ${error instanceof Error ? error.message : String(error)}`)
+        return invalid(`parseResponse threw: ${describeThrown(error)}`)
       }
     } else {
       const parsed = parseParameters(response.contentType, response.body)
@@ -290,7 +323,7 @@ export const decode = (
 
     // A success body that carries "error": null is still a success (null counts as absent everywhere).
     if (parameters.error !== undefined && parameters.error !== null) {
-      const decoded = decodeError(parameters)
+      const decoded = decodeError(shallow(parameters, errorFields))
       if (decoded._tag === "Left") {
         return invalid(`an error response that is not RFC 6749 §5.2: ${formatIssues(decoded.left)}`)
       }
@@ -310,11 +343,11 @@ export const decode = (
     }
     if (status !== 200) return invalid(`the request failed with HTTP status ${status}`)
 
-    const decoded = decodeSuccess(parameters)
+    const decoded = decodeSuccess(shallow(parameters, knownFields))
     if (decoded._tag === "Left") return invalid(formatIssues(decoded.left))
     const body = decoded.right
     if (body.token_type.toLowerCase() !== "bearer") {
-      return invalid(`unsupported token_type "${body.token_type}"; only Bearer tokens (RFC 6750) are supported`)
+      return invalid(`unsupported token_type "${clip(body.token_type)}"; only Bearer tokens (RFC 6750) are supported`)
     }
     const extra: Record<string, unknown> = {}
     for (const key of Object.keys(body)) {

@@ -57,6 +57,7 @@ export const parse = (header: string | undefined): ReadonlyArray<Challenge> => {
   interface Building {
     readonly scheme: string
     readonly params: Record<string, string>
+    readonly schemeEnd: number
     token68: string | undefined
     fresh: boolean
   }
@@ -81,56 +82,56 @@ export const parse = (header: string | undefined): ReadonlyArray<Challenge> => {
     i++ // closing quote, or past the end
     return value
   }
-  const readValue = () => input[i] === "\"" ? readQuoted() : readWhile(isTchar)
   const atListEnd = (from: number) => {
     let k = from
     while (k < n && isSpace(input[k])) k++
     return k >= n || input[k] === ","
   }
+  const onlySpaces = (from: number, to: number) => {
+    for (let k = from; k < to; k++) if (!isSpace(input[k])) return false
+    return true
+  }
+  const token68 = /[A-Za-z0-9\-._~+/]+=*/y
 
   while (i < n) {
     while (i < n && (isSpace(input[i]) || input[i] === ",")) i++
     if (i >= n) break
-    const start = i
+    const current = challenges[challenges.length - 1]
+    // token68 (RFC 9110 §11.2): right after the scheme, separated from it by spaces only, alone up to a comma
+    if (current !== undefined && current.fresh && i > current.schemeEnd && onlySpaces(current.schemeEnd, i)) {
+      token68.lastIndex = i
+      const match = token68.exec(input)
+      if (match !== null && atListEnd(i + match[0].length)) {
+        current.token68 = match[0]
+        current.fresh = false
+        i += match[0].length
+        continue
+      }
+    }
     const name = readWhile(isTchar)
     if (name.length === 0) {
       i++ // not a token character: skip it
       continue
     }
-    const current = challenges[challenges.length - 1]
     const nameEnd = i
     skipSpaces()
     if (input[i] === "=") {
-      let j = i
-      while (j < n && input[j] === "=") j++
-      if (current !== undefined && current.fresh && nameEnd === i && atListEnd(j)) {
-        // token68 with '=' padding right after the scheme ("Negotiate abc==")
-        current.token68 = name + input.slice(i, j)
-        current.fresh = false
-        i = j
-        continue
-      }
       i++
       skipSpaces()
-      const value = readValue()
+      const value = input[i] === "\"" ? readQuoted() : readWhile(isTchar)
       if (current !== undefined) {
         const key = name.toLowerCase()
-        if (!(key in current.params)) current.params[key] = value
+        // a challenge has a token68 or parameters, not both; the first value of a parameter wins
+        if (current.token68 === undefined && !Object.prototype.hasOwnProperty.call(current.params, key)) {
+          Object.defineProperty(current.params, key, { value, enumerable: true, writable: true, configurable: true })
+        }
         current.fresh = false
       }
       continue
     }
-    if (current !== undefined && current.fresh && start > 0 && isSpace(input[start - 1]) && atListEnd(i)) {
-      // a token68 without padding right after the scheme
-      const word = name + readWhile((c) => /[A-Za-z0-9\-._~+/]/.test(c))
-      if (atListEnd(i)) {
-        current.token68 = word
-        current.fresh = false
-        continue
-      }
-    }
     i = nameEnd
-    challenges.push({ scheme: name.toLowerCase(), params: {}, token68: undefined, fresh: true })
+    if (current !== undefined) current.fresh = false
+    challenges.push({ scheme: name.toLowerCase(), params: {}, schemeEnd: nameEnd, token68: undefined, fresh: true })
   }
   return challenges.map(({ params, scheme, token68 }) =>
     token68 !== undefined ? { scheme, params, token68 } : { scheme, params }
@@ -147,7 +148,9 @@ export const parse = (header: string | undefined): ReadonlyArray<Challenge> => {
 export const bearerError = (header: string | undefined): BearerError | undefined => {
   for (const challenge of parse(header)) {
     if (challenge.scheme !== "bearer") continue
-    const error = challenge.params["error"]
+    const error = Object.prototype.hasOwnProperty.call(challenge.params, "error")
+      ? challenge.params["error"]
+      : undefined
     if (error === undefined) continue
     return {
       error,

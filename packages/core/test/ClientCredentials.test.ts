@@ -436,7 +436,8 @@ describe("ClientCredentials.grant", () => {
           assert.include(error.reason, "Content-Length")
           strictEqual(error.status, 200)
           strictEqual(error.bodyExcerpt, "")
-          assert.isAtMost(body.pulled(), 1)
+          // the body is started and dropped at once (that releases the connection), never buffered
+          assert.isAtMost(body.pulled(), 2)
         }))
 
       it.effect("a streamed body without Content-Length is cut off at the limit", () =>

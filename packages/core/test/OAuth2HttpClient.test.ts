@@ -1,4 +1,4 @@
-import { OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
+import { ClientCredentials, OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Config, ConfigProvider, Effect, Layer, Metric, Redacted, Stream, TestClock } from "effect"
@@ -121,6 +121,49 @@ describe("OAuth2HttpClient.layer", () => {
       assert.deepStrictEqual(result, { auth: null })
       const redirected = s.http.requests.find((r) => r.url.hostname === "evil.example")!
       assert.isUndefined(redirected.headers["authorization"])
+    }))
+
+  it.effect("default origins: a redirect to a new origin loses the token, a same-origin redirect keeps it", () =>
+    Effect.gen(function*() {
+      const s = setup({
+        answer: (auth, n) =>
+          n === 0
+            ? { status: 302, headers: { location: "https://api.example/moved" } }
+            : n === 2
+            ? { status: 302, headers: { location: "https://elsewhere.example/steal" } }
+            : { json: { auth: auth ?? null } }
+      })
+      const [same, other] = yield* withLayer(
+        s,
+        Effect.flatMap(HttpClient.HttpClient, (client) => {
+          const follow = client.pipe(HttpClient.followRedirects(3))
+          return Effect.all([
+            Effect.flatMap(follow.get(`${api}/x`), (r) => r.json),
+            Effect.flatMap(follow.get(`${api}/y`), (r) => r.json)
+          ])
+        }),
+        { origins: undefined }
+      )
+      assert.deepStrictEqual(same, { auth: "Bearer tok-1" })
+      assert.deepStrictEqual(other, { auth: null })
+      const stolen = s.http.requests.find((r) => r.url.hostname === "elsewhere.example")!
+      assert.isUndefined(stolen.headers["authorization"])
+    }))
+
+  it.effect("an ambient client that follows a token endpoint redirect to another origin: InvalidResponse", () =>
+    Effect.gen(function*() {
+      const http = TestHttp.make((request) =>
+        request.url.hostname === "as.example"
+          ? { status: 307, headers: { location: "https://evil.example/token" } }
+          : TestHttp.token("stolen")
+      )
+      const error = yield* Effect.flip(
+        ClientCredentials.grant({ tokenUrl, clientId: "svc", clientSecret: Redacted.make("s"), retry: false }).pipe(
+          Effect.provide(Layer.succeed(HttpClient.HttpClient, http.client.pipe(HttpClient.followRedirects(2))))
+        )
+      )
+      assert.isTrue(OAuth2Error.isInvalidResponse(error))
+      assert.include(error.message, "followed a redirect")
     }))
 
   it.effect("a relative URL made absolute downstream (prependUrl after the layer) still gets the token", () =>

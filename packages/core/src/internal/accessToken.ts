@@ -6,7 +6,6 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { Credentials } from "../Credentials.js"
 import type { OAuth2Error } from "../OAuth2Error.js"
@@ -57,6 +56,8 @@ export interface Entry {
   readonly refreshAfter: number
   readonly usableUntil: number
   readonly expiresAt: number
+  /** The cache-hit answer, built once per token. */
+  readonly hit: Effect.Effect<Credentials>
 }
 
 /** @internal */
@@ -76,7 +77,14 @@ export const timeline = (
   const usableUntil = Math.min(expiresAt, serverExpiry - Math.min(settings.margin, lifetime / 2))
   const usable = Math.max(0, usableUntil - issuedAt)
   const refreshAfter = usableUntil - Math.min(settings.ahead, usable / 2)
-  return { credentials, token: Redacted.value(credentials.accessToken), refreshAfter, usableUntil, expiresAt }
+  return {
+    credentials,
+    token: Redacted.value(credentials.accessToken),
+    refreshAfter,
+    usableUntil,
+    expiresAt,
+    hit: Effect.as(Metric.increment(metrics.cacheHits), credentials)
+  }
 }
 
 /** @internal */
@@ -116,13 +124,25 @@ export const make = (
     const store = options.store
     const storeKey = options.storeKey ?? "default"
     const scope = yield* Effect.scope
-    const state = yield* Ref.make<State>({
-      entry: Option.none(),
-      inflight: Option.none(),
-      backgroundFailures: 0,
-      nextBackgroundAt: 0,
-      dropped: undefined
-    })
+    // The state lives in a plain cell: every read and write below is one synchronous step, so it is atomic on the
+    // JavaScript thread, and the hot path reads it without allocating an effect per access.
+    const cell: { value: State } = {
+      value: {
+        entry: Option.none(),
+        inflight: Option.none(),
+        backgroundFailures: 0,
+        nextBackgroundAt: 0,
+        dropped: undefined
+      }
+    }
+    const read = Effect.sync(() => cell.value)
+    const update = (f: (s: State) => State) => Effect.sync(() => void (cell.value = f(cell.value)))
+    const modify = <B>(f: (s: State) => readonly [B, State]) =>
+      Effect.sync(() => {
+        const [b, next] = f(cell.value)
+        cell.value = next
+        return b
+      })
 
     // A store never breaks a request: typed failures and defects alike are logged and treated as a miss.
     const guard = <A>(effect: Effect.Effect<A, TokenStore.TokenStoreError>, fallback: A): Effect.Effect<A> =>
@@ -141,7 +161,7 @@ export const make = (
       : Effect.gen(function*() {
         const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
         if (Option.isNone(stored)) return Option.none()
-        const [t, s] = yield* Effect.zip(now, Ref.get(state))
+        const [t, s] = yield* Effect.zip(now, read)
         const entry = timeline(stored.value, t, settings)
         return t < entry.usableUntil && entry.token !== s.dropped ? Option.some(entry) : Option.none()
       })
@@ -164,7 +184,7 @@ export const make = (
               const entry = timeline(exit.value.credentials, t, settings)
               // A token already past its margin on arrival is handed to the callers who waited for it, but not
               // cached: the next caller asks again.
-              yield* Ref.update(state, (s) => ({
+              yield* update((s) => ({
                 ...s,
                 entry: t < entry.usableUntil ? Option.some(entry) : s.entry,
                 inflight: Option.none(),
@@ -174,7 +194,7 @@ export const make = (
               yield* Deferred.succeed(deferred, exit.value.credentials)
               if (exit.value.fresh) yield* save(exit.value.credentials)
             } else {
-              const failures = yield* Ref.modify(state, (s) => {
+              const failures = yield* modify((s) => {
                 const failures = background ? s.backgroundFailures + 1 : s.backgroundFailures
                 return [failures, {
                   ...s,
@@ -207,14 +227,14 @@ export const make = (
     ): Effect.Effect<Credentials, OAuth2Error> =>
       Effect.catchAll(Deferred.await(deferred), (error) =>
         // Inside the margin, a failed fetch falls back to the token that has not expired yet.
-        Effect.flatMap(Effect.zip(Ref.get(state), now), ([s, t]) =>
+        Effect.flatMap(Effect.zip(read, now), ([s, t]) =>
           Option.isSome(s.entry) && t < s.entry.value.expiresAt
             ? Effect.succeed(s.entry.value.credentials)
             : Effect.fail(error)))
 
     type Action =
-      | { readonly _tag: "Hit"; readonly credentials: Credentials }
-      | { readonly _tag: "HitAndRefresh"; readonly credentials: Credentials }
+      | { readonly _tag: "Hit"; readonly hit: Effect.Effect<Credentials> }
+      | { readonly _tag: "HitAndRefresh"; readonly hit: Effect.Effect<Credentials> }
       | { readonly _tag: "Join"; readonly deferred: Deferred.Deferred<Credentials, OAuth2Error> }
       | { readonly _tag: "Fetch" }
 
@@ -222,25 +242,23 @@ export const make = (
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const fresh = yield* Deferred.make<Credentials, OAuth2Error>()
-          const action = yield* Ref.modify(state, (s): readonly [Action, State] => {
+          const action = yield* modify((s): readonly [Action, State] => {
             if (Option.isSome(s.entry) && t < s.entry.value.usableUntil) {
-              const credentials = s.entry.value.credentials
+              const hit = s.entry.value.hit
               if (t >= s.entry.value.refreshAfter && Option.isNone(s.inflight) && t >= s.nextBackgroundAt) {
-                return [{ _tag: "HitAndRefresh", credentials }, { ...s, inflight: Option.some(fresh) }]
+                return [{ _tag: "HitAndRefresh", hit }, { ...s, inflight: Option.some(fresh) }]
               }
-              return [{ _tag: "Hit", credentials }, s]
+              return [{ _tag: "Hit", hit }, s]
             }
             if (Option.isSome(s.inflight)) return [{ _tag: "Join", deferred: s.inflight.value }, s]
             return [{ _tag: "Fetch" }, { ...s, inflight: Option.some(fresh) }]
           })
           switch (action._tag) {
             case "Hit":
-              yield* Metric.increment(metrics.cacheHits)
-              return action.credentials
+              return yield* action.hit
             case "HitAndRefresh":
               yield* startFetch(fresh, true)
-              yield* Metric.increment(metrics.cacheHits)
-              return action.credentials
+              return yield* action.hit
             case "Join":
               yield* Metric.increment(metrics.joinedWaiters)
               return yield* restore(awaitFresh(action.deferred))
@@ -251,32 +269,30 @@ export const make = (
         })
       )
 
-    // The hot path reads the state once and allocates nothing when the cached token is simply good.
-    const get: Effect.Effect<Credentials, OAuth2Error> = Effect.flatMap(now, (t) =>
-      Effect.flatMap(Ref.get(state), (s) =>
-        Option.isSome(s.entry) && t < s.entry.value.refreshAfter
-          ? Effect.as(Metric.increment(metrics.cacheHits), s.entry.value.credentials)
-          : slowPath(t)))
-    const getRef = { get }
+    // The hot path: one step reads the clock and the state, and returns the entry's prepared cache-hit effect.
+    const get: Effect.Effect<Credentials, OAuth2Error> = Effect.clockWith((clock) => {
+      const s = cell.value
+      const t = clock.unsafeCurrentTimeMillis()
+      return Option.isSome(s.entry) && t < s.entry.value.refreshAfter ? s.entry.value.hit : slowPath(t)
+    })
 
     const refresh: Effect.Effect<Credentials, OAuth2Error> = Effect.zipRight(
-      Ref.update(state, (s) => ({
+      update((s) => ({
         ...s,
         entry: Option.none(),
         dropped: Option.isSome(s.entry) ? s.entry.value.token : s.dropped
       })),
-      Effect.suspend(() =>
-        getRef.get
-      )
+      get
     )
 
     const invalidate = (token: Credentials | Redacted.Redacted<string> | string): Effect.Effect<boolean> =>
       Effect.gen(function*() {
         const value = tokenOf(token)
-        const dropped = yield* Ref.modify(state, (s) =>
+        const dropped = yield* modify((s) =>
           Option.isSome(s.entry) && s.entry.value.token === value
             ? [true, { ...s, entry: Option.none(), dropped: value }]
-            : [false, s])
+            : [false, s]
+        )
         if (dropped && store !== undefined) {
           const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
           if (Option.isSome(stored) && Redacted.value(stored.value.accessToken) === value) {
@@ -286,7 +302,7 @@ export const make = (
         return dropped
       })
 
-    const current = Effect.map(Ref.get(state), (s) => Option.map(s.entry, (entry) => entry.credentials))
+    const current = Effect.map(read, (s) => Option.map(s.entry, (entry) => entry.credentials))
 
     return { get, current, refresh, invalidate }
   })

@@ -78,98 +78,206 @@ export const make = (
       ...options,
       storeKey: options.storeKey ?? prepared.cacheKey
     })
-    const api = options.transformClient !== undefined ? options.transformClient(base) : base
     const replayOn401 = options.replayOn401 ?? "invalid_token"
     // Tokens this client attached, so that a header it set is removed when the request moves to another origin.
     const issued = new Set<string>()
+    let lastIssued: string | undefined
+    // Under the default origins ("*"), the origins each token was sent to: a request that arrives already carrying
+    // one of our tokens is a re-send (a redirect followed downstream) and keeps it only where it has already gone.
+    const sentTo = new Map<string, Set<string>>()
+    const explicitOrigins = options.origins !== undefined && options.origins !== "*"
+    // Under "*", the targets of cross-origin redirects this client has seen (origin + path): a follower downstream
+    // (HttpClient.followRedirects) re-sends the original request there, which must not get a token on the way.
+    const redirectTargets = new Set<string>()
+    const remember = (response: HttpClientResponse.HttpClientResponse) => {
+      const location = response.headers["location"]
+      if (location === undefined) return response
+      try {
+        const from = new URL(response.request.url)
+        const to = new URL(location, from)
+        if (to.origin !== from.origin) {
+          if (redirectTargets.size >= 256) redirectTargets.delete(redirectTargets.values().next().value!)
+          redirectTargets.add(to.origin + to.pathname)
+        }
+      } catch {
+        // an unparsable Location: nothing will follow it
+      }
+      return response
+    }
+    const isRedirectTarget = (requestUrl: string): boolean => {
+      if (redirectTargets.size === 0) return false
+      try {
+        const url = new URL(requestUrl)
+        return redirectTargets.delete(url.origin + url.pathname)
+      } catch {
+        return false
+      }
+    }
+    // The origin decision per "scheme://authority" prefix, so the hot path parses no URL.
+    const decisions = new Map<string, boolean | undefined>()
+    const prefixOf = (requestUrl: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(requestUrl)?.[0]
+    const decide = (requestUrl: string): boolean | undefined => {
+      const prefix = prefixOf(requestUrl)
+      const cached = prefix !== undefined ? decisions.get(prefix) : undefined
+      if (cached !== undefined || (prefix !== undefined && decisions.has(prefix))) return cached
+      let decision: boolean | undefined
+      try {
+        decision = allowed(new URL(requestUrl))
+      } catch {
+        decision = undefined // not an absolute URL: left as it is, the platform client reports it
+      }
+      if (prefix !== undefined) {
+        if (decisions.size >= 256) decisions.delete(decisions.keys().next().value!)
+        decisions.set(prefix, decision)
+      }
+      return decision
+    }
+
+    const attach = (
+      request: HttpClientRequest.HttpClientRequest,
+      credentials: { readonly accessToken: Redacted.Redacted<string> }
+    ) => {
+      const value = Redacted.value(credentials.accessToken)
+      if (value !== lastIssued) {
+        lastIssued = value
+        if (!issued.has(value)) {
+          if (issued.size >= 16) {
+            const oldest = issued.values().next().value!
+            issued.delete(oldest)
+            sentTo.delete(oldest)
+          }
+          issued.add(value)
+        }
+      }
+      if (!explicitOrigins) {
+        const prefix = prefixOf(request.url)
+        if (prefix !== undefined) {
+          let origins = sentTo.get(value)
+          if (origins === undefined) sentTo.set(value, origins = new Set())
+          if (origins.size < 64) origins.add(prefix)
+        }
+      }
+      return HttpClientRequest.setHeader(request, "authorization", `Bearer ${value}`)
+    }
+
+    /** Whether a request that carries one of our tokens may keep it (a re-send: a redirect, a copied request). */
+    const mayKeep = (request: HttpClientRequest.HttpClientRequest, used: string): boolean => {
+      if (decide(request.url) !== true) return false
+      if (explicitOrigins) return true
+      const prefix = prefixOf(request.url)
+      return prefix !== undefined && sentTo.get(used)?.has(prefix) === true
+    }
+
+    const ourBearer = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
+      if (issued.size === 0) return undefined
+      const used = bearerOf(request)
+      return used !== undefined && issued.has(used) ? used : undefined
+    }
 
     const authorize = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientRequest.HttpClientRequest, OAuth2Error.OAuth2Error> => {
-      let url: URL
-      try {
-        url = new URL(request.url)
-      } catch {
+      const used = ourBearer(request)
+      if (used !== undefined && !mayKeep(request, used)) return Effect.succeed(withoutAuthorization(request))
+      if (decide(request.url) !== true || (!explicitOrigins && isRedirectTarget(request.url))) {
         return Effect.succeed(request)
       }
-      if (!allowed(url)) {
-        const used = bearerOf(request)
-        return Effect.succeed(
-          used !== undefined && issued.has(used) ? withoutAuthorization(request) : request
-        )
-      }
-      return Effect.map(token.get, (credentials) => {
-        const value = Redacted.value(credentials.accessToken)
-        if (!issued.has(value)) {
-          if (issued.size >= 16) issued.delete(issued.values().next().value!)
-          issued.add(value)
-        }
-        return HttpClientRequest.setHeader(request, "authorization", `Bearer ${value}`)
-      })
+      return Effect.map(token.get, (credentials) => attach(request, credentials))
     }
 
+    // The client handed to `transformClient` sees requests after this client attached the token; if that client
+    // re-sends one elsewhere (HttpClient.followRedirects), the token is removed on the way out.
+    const guardedBase: HttpClient.HttpClient = HttpClient.makeWith(
+      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+        Effect.flatMap(effect, (request) => {
+          const used = ourBearer(request)
+          return base.execute(used !== undefined && !mayKeep(request, used) ? withoutAuthorization(request) : request)
+        }),
+      Effect.succeed
+    )
+    const api = options.transformClient !== undefined ? options.transformClient(guardedBase) : base
+
     const shouldReplay = (response: HttpClientResponse.HttpClientResponse): boolean => {
-      if (response.status !== 401 || replayOn401 === "never") return false
+      if (replayOn401 === "never") return false
       if (replayOn401 === "always") return true
       return WwwAuthenticate.bearerError(response.headers["www-authenticate"])?.error === "invalid_token"
     }
 
-    const execute = (
-      request: HttpClientRequest.HttpClientRequest
-    ): Effect.Effect<
-      HttpClientResponse.HttpClientResponse,
-      HttpClientError.HttpClientError | OAuth2Error.OAuth2Error
-    > =>
-      Effect.gen(function*() {
-        const authorized = yield* authorize(request)
-        let response = yield* api.execute(authorized)
-        const used = bearerOf(authorized)
-        if (used !== undefined && issued.has(used) && shouldReplay(response) && request.body._tag !== "Stream") {
-          // RFC 6750 §3.1 invalid_token: this token is dead. Drop it (only if still current), replay once.
-          yield* token.invalidate(used)
-          yield* Effect.annotateCurrentSpan("oauth2.replayed", true)
-          response = yield* api.execute(yield* authorize(request))
-        }
-        if (options.failOnChallenge === true && response.status === 401) {
-          const challenge = WwwAuthenticate.bearerError(response.headers["www-authenticate"])
-          if (challenge !== undefined) {
-            return yield* Effect.fail(
-              new HttpClientError.ResponseError({
-                request: response.request,
-                response,
-                reason: "StatusCode",
-                description: `the resource server refused the token: ${challenge.error}${
-                  challenge.errorDescription !== undefined ? ` (${challenge.errorDescription})` : ""
-                }`
-              })
-            )
-          }
-        }
-        return response
-      })
+    const challengeError = (response: HttpClientResponse.HttpClientResponse) => {
+      const challenge = WwwAuthenticate.bearerError(response.headers["www-authenticate"])
+      return challenge === undefined ? Effect.succeed(response) : Effect.fail(
+        new HttpClientError.ResponseError({
+          request: response.request,
+          response,
+          reason: "StatusCode",
+          description: `the resource server refused the token: ${challenge.error}${
+            challenge.errorDescription !== undefined ? ` (${challenge.errorDescription})` : ""
+          }`
+        })
+      )
+    }
 
+    // One pipeline for both clients; `auth` decides how a token failure is reported.
+    const executeWith = <E>(
+      auth: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest, E>
+    ) => {
+      const final = (response: HttpClientResponse.HttpClientResponse) =>
+        options.failOnChallenge === true && response.status === 401
+          ? challengeError(response)
+          : Effect.succeed(response)
+      const on401 = (
+        request: HttpClientRequest.HttpClientRequest,
+        authorized: HttpClientRequest.HttpClientRequest,
+        response: HttpClientResponse.HttpClientResponse
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError> => {
+        // Only a 401 for the token we sent counts: after a redirect followed by a transformClient, the answering
+        // server may never have seen it.
+        const used = ourBearer(authorized)
+        if (
+          used === undefined || bearerOf(response.request) !== used || request.body._tag === "Stream" ||
+          !shouldReplay(response)
+        ) {
+          return final(response)
+        }
+        // RFC 6750 §3.1 invalid_token: this token is dead. Drop it (only if still current) and replay once.
+        return token.invalidate(used).pipe(
+          Effect.zipRight(Effect.annotateCurrentSpan("oauth2.replayed", true)),
+          Effect.zipRight(auth(request)),
+          Effect.flatMap(api.execute),
+          Effect.flatMap(final)
+        )
+      }
+      return (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.flatMap(
+          auth(request),
+          (authorized) =>
+            Effect.flatMap(api.execute(authorized), (response) =>
+              response.status === 401
+                ? on401(request, authorized, response)
+                : response.status >= 300 && response.status < 400 && !explicitOrigins
+                ? Effect.sync(() => remember(response))
+                : Effect.succeed(response))
+        )
+    }
+
+    const typedExecute = executeWith(authorize)
     const typedHttpClient = HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, execute),
+      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, typedExecute),
       Effect.succeed
     )
+    const platformExecute = executeWith((request) =>
+      Effect.mapError(authorize(request), (error) =>
+        new HttpClientError.RequestError({
+          request,
+          // Transient token failures (an exhausted retry budget included) read as transport errors, which
+          // retryTransient retries; definite refusals as Encode, which no transient retry repeats.
+          reason: OAuth2Error.isRetryable(error) || error._tag === "TimeoutError" ? "Transport" : "Encode",
+          cause: error,
+          description: `could not obtain an OAuth 2.0 access token: ${error.message}`
+        }))
+    )
     const httpClient: HttpClient.HttpClient = HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-        Effect.flatMap(effect, (request) =>
-          Effect.catchIf(
-            execute(request),
-            OAuth2Error.isOAuth2Error,
-            (error) =>
-              Effect.fail(
-                new HttpClientError.RequestError({
-                  request,
-                  // Transient token failures read as transport errors (retryTransient retries them); definite
-                  // refusals as Encode, which no transient retry repeats.
-                  reason: OAuth2Error.isRetryable(error) ? "Transport" : "Encode",
-                  cause: error,
-                  description: `could not obtain an OAuth 2.0 access token: ${error.message}`
-                })
-              )
-          )),
+      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, platformExecute),
       Effect.succeed
     )
     return { httpClient, typedHttpClient, token, cacheKey: prepared.cacheKey }

@@ -243,7 +243,16 @@ const readBody = (
     })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > prepared.maxResponseBytes) {
-    return Effect.fail(tooLarge(`; Content-Length says ${declared}`))
+    // Start the body and drop it at once: that releases the connection now instead of when the response is
+    // garbage-collected.
+    return Effect.zipRight(
+      Effect.ignore(Stream.runDrain(Stream.take(response.stream, 1))),
+      Effect.fail(tooLarge(`; Content-Length says ${declared}`))
+    )
+  }
+  if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
+    // A declared, acceptable length: read the text in one go (the stream fold below costs far more per response).
+    return Effect.mapError(response.text, (error) => sanitize(prepared.endpoint, error))
   }
   return response.stream.pipe(
     Stream.mapError((error) => sanitize(prepared.endpoint, error)),
@@ -308,6 +317,20 @@ export const attempt = (
       manualRedirects,
       Effect.catchAll((error) => Effect.fail(sanitize(prepared.endpoint, error)))
     )
+    // An ambient client that follows redirects has already sent the credentials to another origin: say so rather
+    // than use the answer of a server that was not asked.
+    if (originOf(response.request.url) !== request.url.origin) {
+      return yield* Effect.fail(
+        new OAuth2Error.InvalidResponse({
+          tokenEndpoint: prepared.endpoint,
+          reason:
+            "the HttpClient followed a redirect of the token request to another origin; token requests must not " +
+            "follow redirects (the credentials go with them): remove followRedirects from the client used for tokens",
+          status: response.status,
+          bodyExcerpt: ""
+        })
+      )
+    }
     // Read the status before the body: the XMLHttpRequest client reads it live, and reports 0 once the finished
     // request is released after its body stream ends.
     const status = response.status
@@ -343,8 +366,8 @@ export const attempt = (
         })
     }),
     Effect.tapBoth({
-      onFailure: (error) => Metric.increment(Metric.tagged(metrics.tokenRequests, "outcome", error._tag)),
-      onSuccess: () => Metric.increment(Metric.tagged(metrics.tokenRequests, "outcome", "success"))
+      onFailure: (error) => Metric.increment(metrics.tokenRequestsBy(error._tag)),
+      onSuccess: () => Metric.increment(metrics.tokenRequestsBy("success"))
     })
   )
 
@@ -378,6 +401,14 @@ export const toCredentials = (
     ...(response.refreshToken !== undefined ? { refreshToken: response.refreshToken } : {}),
     ...(response.idToken !== undefined ? { idToken: response.idToken } : {})
   })
+}
+
+const originOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
+  }
 }
 
 const currentTime = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -447,6 +478,7 @@ export const request = (
         })
     }),
     Effect.withSpan("OAuth2.tokenRequest", {
+      captureStackTrace: false,
       kind: "client",
       attributes: {
         "oauth2.grant_type": "client_credentials",

@@ -6,6 +6,15 @@ export const tokenRequests = Metric.counter("oauth2_token_requests", {
   incremental: true
 })
 
+const byOutcome = new Map<string, Metric.Metric.Counter<number>>()
+
+/** The token request counter tagged with an outcome, built once per outcome. @internal */
+export const tokenRequestsBy = (outcome: string): Metric.Metric.Counter<number> => {
+  let counter = byOutcome.get(outcome)
+  if (counter === undefined) byOutcome.set(outcome, counter = Metric.tagged(tokenRequests, "outcome", outcome))
+  return counter
+}
+
 /** @internal */
 export const cacheHits = Metric.counter("oauth2_token_cache_hits", {
   description: "Callers served a cached token without waiting",

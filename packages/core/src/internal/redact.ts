@@ -3,7 +3,7 @@ export const maxExcerpt = 300
 
 const sensitiveKeys = "access_token|refresh_token|id_token|client_secret|client_assertion|assertion|password|code"
 
-const jsonField = new RegExp(`("(?:${sensitiveKeys})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"|[^,}\\s]+)`, "gi")
+const jsonKey = new RegExp(`"(?:${sensitiveKeys})"\\s*:\\s*`, "gi")
 const formField = new RegExp(`(^|[&?#\\s])(${sensitiveKeys})=([^&\\s]*)`, "gi")
 // An echoed `Authorization: Basic` header: its base64 is the client id and secret.
 const basicCredentials = /\b(Basic\s+)[A-Za-z0-9+/]{8,}={0,2}/gi
@@ -15,8 +15,57 @@ const maskSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
   return text
 }
 
+/** The end of the JSON value starting at `start`: a string, a balanced array or object, or a bare word. */
+const valueEnd = (text: string, start: number): number => {
+  const n = text.length
+  const skipString = (i: number) => {
+    i++ // opening quote
+    while (i < n && text[i] !== "\"") i += text[i] === "\\" ? 2 : 1
+    return Math.min(n, i + 1)
+  }
+  const first = text[start]
+  if (first === "\"") return skipString(start)
+  if (first === "[" || first === "{") {
+    let depth = 0
+    let i = start
+    while (i < n) {
+      const c = text[i]
+      if (c === "\"") {
+        i = skipString(i)
+        continue
+      }
+      if (c === "[" || c === "{") depth++
+      else if (c === "]" || c === "}") {
+        depth--
+        if (depth === 0) return i + 1
+      }
+      i++
+    }
+    return n // cut off: mask to the end
+  }
+  let i = start
+  while (i < n && !/[,}\]\s]/.test(text[i]!)) i++
+  return i
+}
+
+// Token fields of a JSON body: whatever the value is (a string, an array, an object, a bare word), it is masked.
+const maskJsonFields = (text: string): string => {
+  let out = ""
+  let last = 0
+  jsonKey.lastIndex = 0
+  for (let match = jsonKey.exec(text); match !== null; match = jsonKey.exec(text)) {
+    const start = match.index + match[0].length
+    if (start < last) continue
+    const end = valueEnd(text, start)
+    out += `${text.slice(last, start)}"***"`
+    last = end
+    jsonKey.lastIndex = Math.max(end, jsonKey.lastIndex)
+  }
+  return out + text.slice(last)
+}
+
 const maskFields = (text: string): string =>
-  text.replace(jsonField, (_, key: string) => `${key}"***"`).replace(
+  maskJsonFields(text).replace(
     formField,
     (_, lead: string, key: string) => `${lead}${key}=***`
   ).replace(basicCredentials, (_, lead: string) => `${lead}***`)

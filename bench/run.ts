@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: starts the loopback token endpoint and API (servers.ts, in a child process), runs every
+ * scenario, prints a table and writes bench/results.json. `BENCH_ONLY=overhead,rotation npm run bench` runs some
+ * scenarios only (and does not write results.json). See bench/README.md.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { performance } from "node:perf_hooks"
+import * as coldBurst from "./coldBurst.js"
+import * as grant from "./grant.js"
+import { startServers } from "./lib.js"
+import * as memory from "./memory.js"
+import * as overhead from "./overhead.js"
+import { type Row, table } from "./report.js"
+import * as rotation from "./rotation.js"
+
+type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory"
+
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+const selected = (name: Name) => only === undefined || only.includes(name)
+
+const main = async () => {
+  const started = performance.now()
+  const cpus = os.cpus()
+  const machine = {
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    date: new Date().toISOString(),
+    /** The 1-minute load average when the run started: above ~0.5 × cpus, other work skews every figure. */
+    loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100
+  }
+  console.log(`effect-oauth2 bench: Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${machine.date}`)
+  if (machine.loadAverageAtStart > machine.cpus / 2) {
+    console.log(`  note: load average ${machine.loadAverageAtStart} on ${machine.cpus} CPUs; figures will be noisy`)
+  }
+
+  const servers = await startServers()
+  const results: Record<string, unknown> = { ...machine }
+  const rows: Array<Row> = []
+  const step = async <A>(name: string, f: () => Promise<A>): Promise<A> => {
+    const t = performance.now()
+    process.stdout.write(`  ${name} ... `)
+    const result = await f()
+    console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`)
+    return result
+  }
+  try {
+    if (selected("overhead")) {
+      const r = await step("overhead", () => overhead.run(servers))
+      results.overhead = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("coldBurst")) {
+      const r = await step("cold burst", () => coldBurst.run(servers))
+      results.coldBurst = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("rotation")) {
+      const r = await step("rotation", () => rotation.run(servers))
+      results.rotation = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("grant")) {
+      const r = await step("grant and cached path", () => grant.run(servers))
+      results.grant = r.grant.figures
+      results.cached = r.cached.figures
+      rows.push(...r.grant.rows, ...r.cached.rows)
+    }
+    if (selected("memory")) {
+      const r = await step("memory", () => memory.run(servers))
+      results.memory = r.figures
+      rows.push(...r.rows)
+    }
+  } finally {
+    await servers.close()
+  }
+
+  const seconds = (performance.now() - started) / 1000
+  results.durationSeconds = Math.round(seconds * 10) / 10
+  results.loadAverageAtEnd = Math.round(os.loadavg()[0] * 100) / 100
+  console.log()
+  console.log(table(rows))
+  console.log()
+  const misses = rows.filter((row) => row.ok === false)
+  console.log(
+    `${rows.filter((row) => row.ok === true).length} goals met, ${misses.length} missed; ` +
+      `total ${seconds.toFixed(1)} s`
+  )
+  if (only === undefined) {
+    const file = new URL("./results.json", import.meta.url)
+    fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n")
+    console.log(`wrote ${file.pathname}`)
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
