@@ -1,14 +1,18 @@
 /**
  * Scenario 4:
- * - one grant (request + decode), sequential, against the same endpoint: this library's `ClientCredentials.grant`
- *   over the undici HttpClient (retries off, as the peers make one attempt) and the four peer libraries, called as
- *   peers.md §(d) says, each with client_secret_basic, rounds interleaved in rotating order;
+ * - one grant (request + decode), sequential, against the same endpoint: this library's grant over the undici
+ *   HttpClient (`ClientCredentials.make` once, as the layer does and as each peer builds its client once; retries
+ *   off, as the peers make one attempt) and the four peer libraries, called as peers.md §(d) says, each with
+ *   client_secret_basic, rounds interleaved in rotating order; plus a baseline that is not a contender: the same
+ *   POST through the bare @effect/platform undici HttpClient, `response.json` and nothing else, the floor of any
+ *   grant built on that client;
  * - the cached path: 20 concurrent callers on a cold cache, then 10 more, through this library's layer and through
  *   @badgateway/oauth2-client's OAuth2Fetch: token requests made by each.
  */
 import { OAuth2Client as BadgatewayClient, OAuth2Fetch } from "@badgateway/oauth2-client"
 import { ClientCredentials } from "@effect-oauth2/core"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
@@ -31,6 +35,7 @@ export interface Settings {
 export const defaults: Settings = { opsPerRound: 400, warmupOps: 300, rounds: 5, cachedTokenDelayMs: 20 }
 
 const ours = "@effect-oauth2/core"
+const baseline = "baseline: bare @effect/platform POST + json"
 const scope = ["read", "write"]
 
 const versionOf = (name: string): string => {
@@ -63,11 +68,26 @@ const contenders = async (servers: Servers, runtime: ManagedRuntime.ManagedRunti
   }
   const effectGrant = (n: number) =>
     Effect.gen(function*() {
+      const grant = yield* ClientCredentials.make(grantOptions)
       for (let i = 0; i < n; i++) {
-        const credentials = yield* ClientCredentials.grant(grantOptions)
+        const credentials = yield* grant
         if (credentials.tokenType !== "Bearer") return yield* Effect.dieMessage("unexpected token")
       }
     })
+  const basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`
+  const baselinePost = (n: number) =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      for (let i = 0; i < n; i++) {
+        const response = yield* client.execute(
+          HttpClientRequest.post(tokenEndpoint, { headers: { authorization: basic, accept: "application/json" } }).pipe(
+            HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: scope.join(" ") })
+          )
+        )
+        const body = (yield* response.json) as { token_type?: string }
+        if (body.token_type !== "Bearer") return yield* Effect.dieMessage("unexpected token")
+      }
+    }).pipe(Effect.orDie)
 
   const as: oauth.AuthorizationServer = { issuer: base, token_endpoint: tokenEndpoint }
   const o4wClient: oauth.Client = { client_id: clientId }
@@ -112,6 +132,12 @@ const contenders = async (servers: Servers, runtime: ManagedRuntime.ManagedRunti
       name: ours,
       version: "workspace",
       run: (n) => runtime.runPromise(effectGrant(n)),
+      opsPerSecond: []
+    },
+    {
+      name: baseline,
+      version: "baseline",
+      run: (n) => runtime.runPromise(baselinePost(n)),
       opsPerSecond: []
     },
     { name: "oauth4webapi", version: versionOf("oauth4webapi"), run: sequential(o4wGrant), opsPerSecond: [] },
@@ -209,7 +235,8 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
 
   const speed = new Map(list.map((c) => [c.name, median(c.opsPerSecond)]))
   const fastest = Math.max(...speed.values())
-  const fastestPeer = Math.max(...list.filter((c) => c.name !== ours).map((c) => speed.get(c.name)!))
+  const isPeer = (c: Contender) => c.name !== ours && c.name !== baseline
+  const fastestPeer = Math.max(...list.filter(isPeer).map((c) => speed.get(c.name)!))
   const ratioToFastestPeer = speed.get(ours)! / fastestPeer
   const figuresOf = (c: Contender) => ({
     version: c.version,
@@ -218,12 +245,15 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     ratioToFastest: round(speed.get(c.name)! / fastest, 3)
   })
   const peers: Record<string, ReturnType<typeof figuresOf>> = {}
-  for (const c of list) if (c.name !== ours) peers[c.name] = figuresOf(c)
+  for (const c of list) if (isPeer(c)) peers[c.name] = figuresOf(c)
+  const baselineFigures = figuresOf(list.find((c) => c.name === baseline)!)
   const grantFigures = {
     opsPerRound: settings.opsPerRound,
     rounds: settings.rounds,
     ours: figuresOf(list[0]),
     ratioToFastestPeer: round(ratioToFastestPeer, 3),
+    baseline: baselineFigures,
+    ratioToBaseline: round(speed.get(ours)! / speed.get(baseline)!, 3),
     peers,
     goal: { ratioToFastestPeer: ">= 1" }
   }
@@ -231,9 +261,14 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
   const grantRows: Array<Row> = [
     ...[...list].sort((a, b) => speed.get(b.name)! - speed.get(a.name)!).map((c): Row => ({
       scenario: g,
-      figure: `${c.name}${c.version === "workspace" ? "" : ` ${c.version}`}, grants/s`,
+      figure: `${c.name}${c.version === "workspace" || c.version === "baseline" ? "" : ` ${c.version}`}, grants/s`,
       value: `${fmt(speed.get(c.name)!)} (${fmt(speed.get(c.name)! / fastest, 2)}×)`
     })),
+    {
+      scenario: g,
+      figure: "ratio ours / baseline (the cost of checking and decoding)",
+      value: fmt(speed.get(ours)! / speed.get(baseline)!, 3)
+    },
     {
       scenario: g,
       figure: "ratio ours / fastest peer",
