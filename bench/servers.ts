@@ -10,8 +10,8 @@
  *
  * The parent drives it over IPC: `{ id, op, ... }` in, `{ id, result }` out.
  */
+import { listen } from "@effect-oauth2/testing/listen"
 import * as http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
 import { performance } from "node:perf_hooks"
 import { clientId, clientSecret, type Command, type Ready, type TokenLogEntry } from "./protocol.js"
 
@@ -106,28 +106,10 @@ const apiServer = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => 
   json(res, 200, `{"ok":true,"token":${match[1]}}`)
 })
 
-const sockets = new Set<Socket>()
-for (const server of [tokenServer, apiServer]) {
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
-  })
-}
-
-const listen = (server: http.Server) =>
-  new Promise<number>((resolve, reject) => {
-    server.once("error", reject)
-    // A large backlog: the cold burst opens 1,000 connections at once.
-    server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve((server.address() as AddressInfo).port))
-  })
-
-const close = async () => {
-  for (const socket of sockets) socket.destroy()
-  await Promise.all([tokenServer, apiServer].map((server) => new Promise((resolve) => server.close(resolve))))
-}
-
 const main = async () => {
-  const [tokenPort, apiPort] = await Promise.all([listen(tokenServer), listen(apiServer)])
+  // A large backlog: the cold burst opens 1,000 connections at once.
+  const [token, api] = await Promise.all([tokenServer, apiServer].map((server) => listen(server, { backlog: 4096 })))
+  const close = () => Promise.all([token.close(), api.close()])
   process.on("message", (command: Command) => {
     const reply = (result: unknown) => process.send!({ id: command.id, result })
     switch (command.op) {
@@ -152,8 +134,8 @@ const main = async () => {
   })
   const ready: Ready = {
     ready: true,
-    tokenUrl: `http://127.0.0.1:${tokenPort}/token`,
-    apiUrl: `http://127.0.0.1:${apiPort}`
+    tokenUrl: `${token.url}/token`,
+    apiUrl: api.url
   }
   process.send!(ready)
 }

@@ -17,13 +17,12 @@
  * Not part of the test command. Exit code 1 when any request failed or the API saw a token it did not accept.
  */
 import { OAuth2HttpClient } from "@effect-oauth2/core"
-import { type Fault, type FaultServer, startFaultServer } from "@effect-oauth2/testing"
+import { type Fault, type FaultServer, listen, startFaultServer } from "@effect-oauth2/testing"
 import { HttpClient, HttpClientError } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { type ChildProcess, fork } from "node:child_process"
 import * as http from "node:http"
-import type { Socket } from "node:net"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
@@ -110,60 +109,41 @@ interface Api {
   readonly close: () => Promise<void>
 }
 
-const startApi = () =>
-  new Promise<Api>((resolve, reject) => {
-    let accepted = 0
-    const rejected = new Map<string, number>()
-    const sockets = new Set<Socket>()
-    const ok = Buffer.from("{\"ok\":true}")
-    const server = http.createServer((req, res) => {
-      req.resume()
-      const header = req.headers.authorization
-      const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined
-      const at = token === undefined ? undefined : issuedAt.get(token)
-      const why = token === undefined
-        ? "no bearer token"
-        : at === undefined
-        ? "a token the endpoint never issued"
-        : Date.now() - at > TOKEN_SECONDS * 1_000 + ROTATE + 250
-        ? "an expired token"
-        : undefined
-      if (why === undefined) {
-        accepted++
-        res.writeHead(200, { "content-type": "application/json", "content-length": ok.length })
-        res.end(ok)
-        return
-      }
-      rejected.set(why, (rejected.get(why) ?? 0) + 1)
-      const body = JSON.stringify({ error: "invalid_token", error_description: why })
-      res.writeHead(401, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
-        "www-authenticate": `Bearer error="invalid_token", error_description="${why}"`
-      })
-      res.end(body)
+const startApi = async (): Promise<Api> => {
+  let accepted = 0
+  const rejected = new Map<string, number>()
+  const ok = Buffer.from("{\"ok\":true}")
+  const server = http.createServer((req, res) => {
+    req.resume()
+    const header = req.headers.authorization
+    const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined
+    const at = token === undefined ? undefined : issuedAt.get(token)
+    const why = token === undefined
+      ? "no bearer token"
+      : at === undefined
+      ? "a token the endpoint never issued"
+      : Date.now() - at > TOKEN_SECONDS * 1_000 + ROTATE + 250
+      ? "an expired token"
+      : undefined
+    if (why === undefined) {
+      accepted++
+      res.writeHead(200, { "content-type": "application/json", "content-length": ok.length })
+      res.end(ok)
+      return
+    }
+    rejected.set(why, (rejected.get(why) ?? 0) + 1)
+    const body = JSON.stringify({ error: "invalid_token", error_description: why })
+    res.writeHead(401, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      "www-authenticate": `Bearer error="invalid_token", error_description="${why}"`
     })
-    server.keepAliveTimeout = 30_000
-    server.on("connection", (socket: Socket) => {
-      sockets.add(socket)
-      socket.once("close", () => sockets.delete(socket))
-    })
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      if (address === null || typeof address === "string") return reject(new Error("no TCP address"))
-      resolve({
-        url: `http://127.0.0.1:${address.port}`,
-        accepted: () => accepted,
-        rejected: () => rejected,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => done())
-          })
-      })
-    })
+    res.end(body)
   })
+  server.keepAliveTimeout = 30_000
+  const { close, url } = await listen(server)
+  return { url, accepted: () => accepted, rejected: () => rejected, close }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The child process: token endpoint and API, driven over IPC

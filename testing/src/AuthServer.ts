@@ -5,10 +5,10 @@
  */
 import * as crypto from "node:crypto"
 import * as http from "node:http"
-import type { Socket } from "node:net"
 import type { ProviderClient, ProviderContext, ProviderToken } from "oidc-provider"
 import Provider, { errors } from "oidc-provider"
 import { createMemoryAdapter } from "oidc-provider/lib/adapters/memory_adapter.js"
+import { listen } from "./listen.js"
 
 /** Credentials of a statically registered client. */
 export interface ClientCredentials {
@@ -112,35 +112,14 @@ const rewriteUnicodeBasic = (authorization: string, aliasSecret: string): string
   return basicHeader(unicodeAliasId, secret === clients.unicode.secret ? aliasSecret : `wrong-${aliasSecret}`)
 }
 
-const listen = (server: http.Server): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error)
-    server.once("error", onError)
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", onError)
-      const address = server.address()
-      if (address === null || typeof address === "string") {
-        reject(new Error("server has no TCP address"))
-      } else {
-        resolve(address.port)
-      }
-    })
-  })
-
 /** Starts an authorization server on `127.0.0.1` with a random port. */
 export const startAuthServer = async (options: AuthServerOptions = {}): Promise<AuthServer> => {
   const accessTokenTTL = options.accessTokenTTL ?? 300
   const strictScopes = options.strictScopes ?? true
 
-  const sockets = new Set<Socket>()
   let count = 0
   const server = http.createServer()
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
-  })
-  const port = await listen(server)
-  const issuer = `http://127.0.0.1:${port}`
+  const { close, url: issuer } = await listen(server)
 
   const signingKey = {
     ...crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }),
@@ -247,18 +226,6 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
     }
     callback(req, res)
   })
-
-  let closing: Promise<void> | undefined
-  const close = (): Promise<void> => {
-    if (closing === undefined) {
-      closing = new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-        server.closeAllConnections()
-      })
-    }
-    return closing
-  }
 
   return {
     issuer,

@@ -4,6 +4,7 @@
  */
 import * as http from "node:http"
 import type { Socket } from "node:net"
+import { listen } from "./listen.js"
 
 export type Fault =
   | {
@@ -97,7 +98,6 @@ const flattenHeaders = (headers: http.IncomingHttpHeaders): Record<string, strin
 
 /** Starts a fault server on `127.0.0.1` with a random port. */
 export const startFaultServer = async (): Promise<FaultServer> => {
-  const sockets = new Set<Socket>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const queue: Array<Fault> = []
   const recorded: Array<RecordedRequest> = []
@@ -248,24 +248,13 @@ export const startFaultServer = async (): Promise<FaultServer> => {
     })
   })
   server.on("connection", (socket: Socket) => {
-    sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
     socket.on("error", () => {})
   })
   server.on("clientError", (_error, socket: Socket) => socket.destroy())
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  if (address === null || typeof address === "string") throw new Error("server has no TCP address")
-  const url = `http://127.0.0.1:${address.port}`
+  const listening = await listen(server)
+  const url = listening.url
 
-  let closing: Promise<void> | undefined
   return {
     url,
     tokenUrl: `${url}/token`,
@@ -277,17 +266,12 @@ export const startFaultServer = async (): Promise<FaultServer> => {
     },
     requests: () => [...recorded],
     close: () => {
-      if (closing === undefined) {
+      if (!closed) {
         closed = true
         for (const timer of timers) clearTimeout(timer)
         timers.clear()
-        closing = new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          for (const socket of sockets) socket.destroy()
-          server.closeAllConnections()
-        })
       }
-      return closing
+      return listening.close()
     }
   }
 }

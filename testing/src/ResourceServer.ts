@@ -4,7 +4,7 @@
  */
 import { createRemoteJWKSet, jwtVerify } from "jose"
 import * as http from "node:http"
-import type { Socket } from "node:net"
+import { listen } from "./listen.js"
 
 export interface ResourceServerOptions {
   readonly issuer: string
@@ -45,7 +45,6 @@ const isProtected = (path: string): boolean => path === "/hello" || path.startsW
 export const startResourceServer = async (options: ResourceServerOptions): Promise<ResourceServer> => {
   const audience = options.audience ?? "https://api.example.test/jwt"
   const jwks = createRemoteJWKSet(new URL(options.jwksUri))
-  const sockets = new Set<Socket>()
   const seen: Array<string | undefined> = []
   const revoked = new Set<string>()
   let rejectCount = 0
@@ -118,24 +117,10 @@ export const startResourceServer = async (options: ResourceServerOptions): Promi
       else res.destroy()
     })
   })
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
-  })
+  const { close, url } = await listen(server)
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  if (address === null || typeof address === "string") throw new Error("server has no TCP address")
-
-  let closing: Promise<void> | undefined
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     requests: () => seen.length,
     seenTokens: () => [...seen],
     rejectNext: (n) => {
@@ -144,15 +129,6 @@ export const startResourceServer = async (options: ResourceServerOptions): Promi
     revoke: (token) => {
       revoked.add(token.replace(/^bearer +/i, ""))
     },
-    close: () => {
-      if (closing === undefined) {
-        closing = new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          for (const socket of sockets) socket.destroy()
-          server.closeAllConnections()
-        })
-      }
-      return closing
-    }
+    close
   }
 }

@@ -1,4 +1,5 @@
 export * from "./AuthServer.js"
 export type * from "./context.js"
 export * from "./FaultServer.js"
+export * from "./listen.js"
 export * from "./ResourceServer.js"

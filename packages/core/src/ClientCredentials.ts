@@ -46,7 +46,7 @@ export interface RetryOptions {
  * @since 0.1.0
  * @category models
  */
-export type ParamValue = internal.ParamValue
+export type ParamValue = string | number | boolean | ReadonlyArray<string> | null | undefined
 
 /**
  * Options of the grant. The first five mirror the Dart `clientCredentialsGrant(authorizationEndpoint, identifier,

@@ -7,20 +7,14 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type { Options as AccessTokenOptions } from "../AccessToken.js"
 import type { Credentials } from "../Credentials.js"
 import type { OAuth2Error } from "../OAuth2Error.js"
 import type * as TokenStore from "../TokenStore.js"
 import * as metrics from "./metrics.js"
 
 /** @internal */
-export interface Options {
-  readonly refreshMargin?: Duration.DurationInput | undefined
-  readonly refreshAhead?: Duration.DurationInput | undefined
-  readonly defaultLifetime?: Duration.DurationInput | undefined
-  readonly backgroundBackoff?: Duration.DurationInput | undefined
-  readonly store?: TokenStore.TokenStore | undefined
-  readonly storeKey?: string | undefined
-}
+export type Options = AccessTokenOptions
 
 /** @internal */
 export const defaults = {

@@ -8,7 +8,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type * as AccessTokenModule from "../AccessToken.js"
+import type { Options as OAuth2ClientOptions, Service as OAuth2ClientService } from "../OAuth2Client.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as WwwAuthenticate from "../WwwAuthenticate.js"
 import * as accessToken from "./accessToken.js"
@@ -16,20 +16,10 @@ import * as grant from "./grant.js"
 import { isLoopbackHost } from "./url.js"
 
 /** @internal */
-export interface ClientOptions extends grant.GrantOptions, accessToken.Options {
-  readonly origins?: ReadonlyArray<string | URL> | "*" | undefined
-  readonly replayOn401?: "invalid_token" | "always" | "never" | undefined
-  readonly failOnChallenge?: boolean | undefined
-  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
-}
+export type ClientOptions = OAuth2ClientOptions
 
 /** @internal */
-export interface Service {
-  readonly httpClient: HttpClient.HttpClient
-  readonly typedHttpClient: HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuth2Error.OAuth2Error>
-  readonly token: AccessTokenModule.AccessToken
-  readonly cacheKey: string
-}
+export type Service = OAuth2ClientService
 
 const bearerOf = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
   const header = request.headers["authorization"]

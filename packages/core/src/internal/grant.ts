@@ -15,6 +15,8 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Stream from "effect/Stream"
 import type * as ClientAuth from "../ClientAuth.js"
 import { defaultFor, formUrlEncode } from "../ClientAuth.js"
+import type * as ClientCredentials from "../ClientCredentials.js"
+import type { Options as ClientCredentialsOptions } from "../ClientCredentials.js"
 import { Credentials } from "../Credentials.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as TokenResponse from "../TokenResponse.js"
@@ -24,33 +26,9 @@ import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
 /** @internal */
-export type ParamValue = string | number | boolean | ReadonlyArray<string> | null | undefined
-
+export type GrantOptions = ClientCredentialsOptions
 /** @internal */
-export interface RetryOptions {
-  readonly schedule?: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error> | undefined
-  readonly while?: ((error: OAuth2Error.OAuth2Error) => boolean) | undefined
-  readonly retryAfterCap?: Duration.DurationInput | undefined
-  readonly budget?: Duration.DurationInput | undefined
-}
-
-/** @internal */
-export interface GrantOptions {
-  readonly tokenUrl: string | URL
-  readonly clientId?: string | undefined
-  readonly clientSecret?: Redacted.Redacted<string> | undefined
-  readonly scopes?: ReadonlyArray<string> | string | undefined
-  readonly scopeDelimiter?: string | undefined
-  readonly auth?: ClientAuth.ClientAuth | undefined
-  readonly params?: Readonly<Record<string, ParamValue>> | undefined
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  readonly parseResponse?: TokenResponse.ParseResponse | undefined
-  readonly expiryGrace?: Duration.DurationInput | undefined
-  readonly allowInsecureHttp?: boolean | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly retry?: RetryOptions | false | undefined
-  readonly maxResponseBytes?: number | undefined
-}
+export type ParamValue = ClientCredentials.ParamValue
 
 /** @internal */
 export interface Prepared {

@@ -4,16 +4,15 @@
  * bounded time and memory. Time is real here (`it.live`): the timeouts are short and each test has a tight limit.
  */
 import { ClientCredentials, type Credentials, OAuth2Error } from "@effect-oauth2/core"
-import { type Fault, type FaultServer, startFaultServer } from "@effect-oauth2/testing"
+import type { Fault, FaultServer } from "@effect-oauth2/testing"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import type { Layer } from "effect"
 import { Cause, Effect, Exit, Logger, Option, Redacted } from "effect"
-import * as http from "node:http"
-import type { Socket } from "node:net"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
+import { faultServer, loopback } from "./utils.js"
 
 const SECRET = "fault-suite-SECRET-4f9c1e"
 const CLIENT_ID = "fault-client"
@@ -21,11 +20,6 @@ const CLIENT_ID = "fault-client"
 // ---------------------------------------------------------------------------------------------------------------
 // Servers, closed with the test's scope
 // ---------------------------------------------------------------------------------------------------------------
-
-const faultServer = Effect.acquireRelease(
-  Effect.promise(() => startFaultServer()),
-  (server) => Effect.promise(() => server.close())
-)
 
 interface Hit {
   readonly method: string
@@ -40,48 +34,25 @@ interface Recorder {
 }
 
 /** A plain loopback server that records every request and answers 200 with a valid token body. */
-const recorder = Effect.acquireRelease(
-  Effect.promise(() =>
-    new Promise<Recorder & { readonly close: () => Promise<void> }>((resolve, reject) => {
-      const hits: Array<Hit> = []
-      const sockets = new Set<Socket>()
-      const server = http.createServer((req, res) => {
-        const chunks: Array<Buffer> = []
-        req.on("data", (chunk: Buffer) => chunks.push(chunk))
-        req.on("end", () => {
-          hits.push({
-            method: req.method ?? "",
-            url: req.url ?? "",
-            authorization: req.headers.authorization,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-          const body = JSON.stringify({ access_token: "stolen-redirect-token", token_type: "Bearer" })
-          res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
-          res.end(body)
-        })
+const recorder = Effect.gen(function*() {
+  const hits: Array<Hit> = []
+  const { url } = yield* loopback((req, res) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => {
+      hits.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        authorization: req.headers.authorization,
+        body: Buffer.concat(chunks).toString("utf8")
       })
-      server.on("connection", (socket: Socket) => {
-        sockets.add(socket)
-        socket.once("close", () => sockets.delete(socket))
-      })
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        if (address === null || typeof address === "string") return reject(new Error("no TCP address"))
-        resolve({
-          url: `http://127.0.0.1:${address.port}`,
-          hits,
-          close: () =>
-            new Promise<void>((done) => {
-              for (const socket of sockets) socket.destroy()
-              server.close(() => done())
-            })
-        })
-      })
+      const body = JSON.stringify({ access_token: "stolen-redirect-token", token_type: "Bearer" })
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+      res.end(body)
     })
-  ),
-  (server) => Effect.promise(() => server.close())
-)
+  })
+  return { url, hits } satisfies Recorder
+})
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running the grant

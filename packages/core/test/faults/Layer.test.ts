@@ -5,24 +5,19 @@
  * cross-origin redirect. Real time (`it.live`), tight limits.
  */
 import { OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
-import { type Fault, type FaultServer, startFaultServer } from "@effect-oauth2/testing"
+import type { Fault, FaultServer } from "@effect-oauth2/testing"
 import { HttpClient, HttpClientError } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, Option, Redacted, Schedule } from "effect"
-import * as http from "node:http"
-import type { Socket } from "node:net"
+import type * as http from "node:http"
+import { faultServer, loopback } from "./utils.js"
 
 const SECRET = "layer-fault-SECRET-8d2a7b"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Servers, closed with the test's scope
 // ---------------------------------------------------------------------------------------------------------------
-
-const faultServer = Effect.acquireRelease(
-  Effect.promise(() => startFaultServer()),
-  (server) => Effect.promise(() => server.close())
-)
 
 interface Api {
   readonly url: string
@@ -39,49 +34,25 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean
  * challenges otherwise. `handler` may answer a request first (and return true).
  */
 const api = (handler?: Handler) =>
-  Effect.acquireRelease(
-    Effect.promise(() =>
-      new Promise<Api & { readonly close: () => Promise<void> }>((resolve, reject) => {
-        const seen: Array<string | undefined> = []
-        const sockets = new Set<Socket>()
-        let accepted = 0
-        const server = http.createServer((req, res) => {
-          req.resume()
-          seen.push(req.headers.authorization)
-          if (handler !== undefined && handler(req, res)) return
-          const ok = /^Bearer fault-token-\d+$/.test(req.headers.authorization ?? "")
-          if (ok) accepted++
-          const body = JSON.stringify(ok ? { ok: true } : { error: "invalid_token" })
-          res.writeHead(ok ? 200 : 401, {
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-            ...(ok ? {} : { "www-authenticate": "Bearer realm=\"api\", error=\"invalid_token\"" })
-          })
-          res.end(body)
-        })
-        server.on("connection", (socket: Socket) => {
-          sockets.add(socket)
-          socket.once("close", () => sockets.delete(socket))
-        })
-        server.once("error", reject)
-        server.listen(0, "127.0.0.1", () => {
-          const address = server.address()
-          if (address === null || typeof address === "string") return reject(new Error("no TCP address"))
-          resolve({
-            url: `http://127.0.0.1:${address.port}`,
-            seen,
-            accepted: () => accepted,
-            close: () =>
-              new Promise<void>((done) => {
-                for (const socket of sockets) socket.destroy()
-                server.close(() => done())
-              })
-          })
-        })
+  Effect.gen(function*() {
+    const seen: Array<string | undefined> = []
+    let accepted = 0
+    const { url } = yield* loopback((req, res) => {
+      req.resume()
+      seen.push(req.headers.authorization)
+      if (handler !== undefined && handler(req, res)) return
+      const ok = /^Bearer fault-token-\d+$/.test(req.headers.authorization ?? "")
+      if (ok) accepted++
+      const body = JSON.stringify(ok ? { ok: true } : { error: "invalid_token" })
+      res.writeHead(ok ? 200 : 401, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        ...(ok ? {} : { "www-authenticate": "Bearer realm=\"api\", error=\"invalid_token\"" })
       })
-    ),
-    (server) => Effect.promise(() => server.close())
-  )
+      res.end(body)
+    })
+    return { url, seen, accepted: () => accepted } satisfies Api
+  })
 
 /** An API that 302-redirects every request to `target` + the same path. */
 const redirecting = (target: () => string, code = 302) =>

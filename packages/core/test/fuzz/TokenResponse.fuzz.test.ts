@@ -15,29 +15,8 @@ import { OAuth2Error, TokenResponse } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Redacted } from "effect"
 import * as util from "node:util"
+import { prop, runs } from "./prop.js"
 
-const runs = Number(process.env.FUZZ_RUNS ?? 10_000)
-
-/**
- * `it.prop`, run in chunks of 2,000 with a pause between them: a property that runs for a minute without yielding
- * starves the vitest worker's RPC ("Timeout calling onTaskUpdate"). Each chunk has its own seed, derived from
- * FUZZ_SEED when set; a failure reports the chunk's seed and path (replay with FUZZ_SEED=<seed> FUZZ_RUNS=2000).
- */
-const prop = <A extends Record<string, unknown>>(
-  name: string,
-  arbitraries: { readonly [K in keyof A]: fc.Arbitrary<A[K]> },
-  predicate: (input: A) => void,
-  numRuns: number
-) =>
-  it(name, async () => {
-    const chunk = 2_000
-    const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 0x7fffffff
-    const property = fc.property(fc.record(arbitraries) as fc.Arbitrary<A>, predicate)
-    for (let done = 0, round = 0; done < numRuns; done += chunk, round++) {
-      fc.assert(property, { numRuns: Math.min(chunk, numRuns - done), seed: (seed + round) | 0 })
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }, 600_000)
 const tokenEndpoint = "https://as.example.com/oauth2/token"
 
 // ---------------------------------------------------------------------------------------------------------------
