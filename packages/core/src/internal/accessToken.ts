@@ -7,7 +7,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { Options as AccessTokenOptions } from "../AccessToken.js"
+import type { AccessToken as AccessTokenService, Options as AccessTokenOptions } from "../AccessToken.js"
 import type { Credentials } from "../Credentials.js"
 import type { OAuth2Error } from "../OAuth2Error.js"
 import type * as TokenStore from "../TokenStore.js"
@@ -26,12 +26,7 @@ export const defaults = {
 }
 
 /** @internal */
-export interface AccessToken {
-  readonly get: Effect.Effect<Credentials, OAuth2Error>
-  readonly current: Effect.Effect<Option.Option<Credentials>>
-  readonly refresh: Effect.Effect<Credentials, OAuth2Error>
-  readonly invalidate: (token: Credentials | Redacted.Redacted<string> | string) => Effect.Effect<boolean>
-}
+export type AccessToken = AccessTokenService
 
 /**
  * The timeline of one token: `issuedAt` ≤ `refreshAfter` < `usableUntil` ≤ `expiresAt`.
