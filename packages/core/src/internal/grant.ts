@@ -52,6 +52,8 @@ export interface Prepared {
   } | undefined
   readonly maxResponseBytes: number
   readonly cacheKey: string
+  /** Values masked in any excerpt: the secret as sent, and as it appears in an echoed form body. */
+  readonly secrets: ReadonlyArray<string>
 }
 
 /** @internal */
@@ -167,6 +169,9 @@ export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Er
     timeoutMillis: timeout,
     retry,
     maxResponseBytes,
+    secrets: options.clientSecret !== undefined
+      ? [Redacted.value(options.clientSecret), formUrlEncode(Redacted.value(options.clientSecret))]
+      : [],
     cacheKey: JSON.stringify([
       url.href,
       options.clientId ?? null,
@@ -326,10 +331,7 @@ export const attempt = (
       {
         tokenEndpoint: prepared.endpoint,
         parseResponse: prepared.parseResponse,
-        // as sent, and as it appears in an echoed form body
-        secrets: prepared.clientSecret !== undefined
-          ? [Redacted.value(prepared.clientSecret), formUrlEncode(Redacted.value(prepared.clientSecret))]
-          : []
+        secrets: prepared.secrets
       }
     )
     return toCredentials(prepared, decoded, issuedAt)
