@@ -101,6 +101,15 @@ describe("effect-oauth2 token", () => {
     }
   })
 
+  it("--env-prefix reads another set of variables", async () => {
+    const billing = Object.fromEntries(
+      Object.entries(basicEnv).map(([key, value]) => [key.replace("OAUTH2", "BILLING"), value])
+    )
+    const run = await cli(["token", "--env-prefix", "BILLING"], billing)
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+  })
+
   it("--json prints the credentials, the token included and the expiry as an ISO time", async () => {
     const before = Date.now()
     const run = await cli(["token", "--json"], basicEnv)
@@ -203,7 +212,7 @@ describe("effect-oauth2 call", () => {
 
 describe("effect-oauth2 failures", () => {
   it("no token URL: exit 2, the variable named, nothing on stdout", async () => {
-    assertFailure(await cli(["token"]), 2, "OAUTH2_TOKEN_URL")
+    assertFailure(await cli(["token"]), 2, "OAUTH2_TOKEN_URL is not set", "--token-url")
   })
 
   it("a secret given as a flag value is refused with exit 2, and never echoed", async () => {

@@ -4,13 +4,13 @@ import * as Options from "@effect/cli/Options"
 import * as Prompt from "@effect/cli/Prompt"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Terminal from "@effect/platform/Terminal"
-import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { UsageError } from "./errors.js"
 import { canPrompt } from "./terminal.js"
+import { overridable } from "./variables.js"
 
 /**
  * The flags every command shares: each one overrides the `<prefix>_*` variable of `OAuth2HttpClient.config` named
@@ -64,18 +64,6 @@ export interface Flags {
   readonly promptSecret: boolean
 }
 
-/** The flags that stand for a variable, with the variable's key. */
-const overriding = [
-  ["tokenUrl", "TOKEN_URL"],
-  ["clientId", "CLIENT_ID"],
-  ["scopes", "SCOPES"],
-  ["audience", "AUDIENCE"],
-  ["resource", "RESOURCE"],
-  ["authMethod", "AUTH_METHOD"],
-  ["origins", "ORIGINS"],
-  ["timeout", "TIMEOUT"]
-] as const
-
 const secretFlag = /^--client-secret(?:=|$)/
 
 /**
@@ -117,36 +105,33 @@ export const resolve = (
 ): Effect.Effect<OAuth2Client.Options, unknown, FileSystem.FileSystem | Terminal.Terminal> =>
   Effect.gen(function*() {
     const name = (key: string) => (flags.prefix.length > 0 ? `${flags.prefix}_${key}` : key)
-    const given = new Map<string, string>()
-    for (const [flag, key] of overriding) {
-      const value = flags[flag]
-      if (Option.isSome(value)) given.set(name(key), value.value)
+    // One source: the environment, with the flags laid over it.
+    const variables = new Map<string, string>()
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) variables.set(key, value)
+    for (const [field, key] of overridable) {
+      const value = flags[field]
+      if (Option.isSome(value)) variables.set(name(key), value.value)
     }
-    const env = ConfigProvider.fromEnv()
-    const read = (key: string) =>
-      Effect.withConfigProvider(
-        Effect.orElseSucceed(Config.option(Config.string(key)), () => Option.none<string>()),
-        env
-      )
-    const clientId = given.get(name("CLIENT_ID")) ?? Option.getOrUndefined(yield* read(name("CLIENT_ID")))
-    const method = given.get(name("AUTH_METHOD")) ?? Option.getOrUndefined(yield* read(name("AUTH_METHOD")))
-    const fromEnv = Option.isSome(yield* read(name("CLIENT_SECRET")))
-
-    if (Option.isSome(flags.secretFile)) given.set(name("CLIENT_SECRET"), yield* readSecretFile(flags.secretFile.value))
-    else if (flags.promptSecret || (!fromEnv && method !== undefined && needsSecret.has(method))) {
+    const method = variables.get(name("AUTH_METHOD"))
+    if (Option.isSome(flags.secretFile)) {
+      variables.set(name("CLIENT_SECRET"), yield* readSecretFile(flags.secretFile.value))
+    } else if (
+      flags.promptSecret || (!variables.has(name("CLIENT_SECRET")) && method !== undefined && needsSecret.has(method))
+    ) {
       if (!canPrompt()) {
         return yield* new UsageError({
           message: flags.promptSecret
-            ? "--prompt-secret needs a terminal, and there is none: set OAUTH2_CLIENT_SECRET or use " +
-              "--client-secret-file PATH"
+            ? `--prompt-secret needs a terminal, and there is none: set ${
+              name("CLIENT_SECRET")
+            } or use --client-secret-file PATH`
             : `${method} needs a client secret and none was given: set ${
               name("CLIENT_SECRET")
             }, use --client-secret-file PATH, or run in a terminal to be asked for it`
         })
       }
-      given.set(name("CLIENT_SECRET"), yield* promptSecret(clientId))
+      variables.set(name("CLIENT_SECRET"), yield* promptSecret(variables.get(name("CLIENT_ID"))))
     }
-
-    const provider = ConfigProvider.fromMap(given).pipe(ConfigProvider.orElse(() => env))
+    // Read as ConfigProvider.fromEnv reads the environment.
+    const provider = ConfigProvider.fromMap(variables, { pathDelim: "_", seqDelim: "," })
     return yield* Effect.withConfigProvider(OAuth2HttpClient.config(flags.prefix), provider)
   })

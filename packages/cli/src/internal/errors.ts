@@ -4,6 +4,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigError from "effect/ConfigError"
 import * as Data from "effect/Data"
+import { explain } from "./variables.js"
 
 /**
  * A mistake in how the command was called or configured, found before anything was sent: exit code 2.
@@ -32,7 +33,7 @@ export const describe = (error: unknown): { readonly code: number; readonly mess
   if (ValidationError.isValidationError(error)) return { code: exitCodes.configuration, message: undefined }
   if (error instanceof UsageError) return { code: exitCodes.configuration, message: error.message }
   if (ConfigError.isConfigError(error)) {
-    return { code: exitCodes.configuration, message: `invalid configuration: ${String(error)}` }
+    return { code: exitCodes.configuration, message: `invalid configuration: ${explain(error)}` }
   }
   if (OAuth2Error.isOAuth2Error(error)) {
     return {
