@@ -13,7 +13,7 @@ import type * as Testing from "../Testing.js"
 // Replies
 // ---------------------------------------------------------------------------------------------------------------
 
-const nullBodyStatuses = new Set([101, 204, 205, 304])
+const nullBodyStatuses = new Set([204, 205, 304])
 
 /** @internal */
 export const toResponse = (reply: Testing.Reply): Response => {
@@ -25,7 +25,8 @@ export const toResponse = (reply: Testing.Reply): Response => {
   return new Response(nullBodyStatuses.has(status) ? null : body, { status, headers })
 }
 
-const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
+/** The body of an in-memory request as text. @internal */
+export const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
   const body = request.body
   switch (body._tag) {
     case "Uint8Array":
