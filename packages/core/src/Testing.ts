@@ -414,7 +414,8 @@ export interface Service {
 export class AuthServer extends Context.Tag("@effect-oauth2/core/Testing/AuthServer")<AuthServer, Service>() {}
 
 /**
- * Makes a server and the in-memory `HttpClient` that reaches it. Each call starts with an empty record.
+ * Makes a server and the in-memory `HttpClient` that reaches it. Each call starts with an empty record; a client
+ * id registered twice is a defect.
  *
  * @since 0.1.0
  * @category constructors
@@ -425,7 +426,8 @@ export const make: (
 
 /**
  * A layer of the in-memory `HttpClient` and the {@link AuthServer} tag. Put it under the layer you test with
- * `Layer.provideMerge`, so the test sees both the authenticated `HttpClient` and the server.
+ * `Layer.provideMerge`, so the test sees both the authenticated `HttpClient` and the server. Each build of the
+ * layer is a new server (`Effect.provide` in each test: a fresh one per test).
  *
  * @example
  * ```ts

@@ -242,6 +242,8 @@ const newKey: Effect.Effect<CryptoKey> = Effect.promise(() =>
 )
 
 interface State {
+  /** How many tokens were issued: the next opaque token is `tok-<issuedCount + 1>`. */
+  readonly issuedCount: number
   readonly issued: ReadonlyMap<string, Testing.IssuedToken>
   readonly revoked: ReadonlySet<string>
   readonly tokenRequests: ReadonlyArray<Testing.TokenRequestRecord>
@@ -249,7 +251,14 @@ interface State {
   readonly script: ReadonlyArray<Testing.Step>
 }
 
-const emptyState: State = { issued: new Map(), revoked: new Set(), tokenRequests: [], apiRequests: [], script: [] }
+const emptyState: State = {
+  issuedCount: 0,
+  issued: new Map(),
+  revoked: new Set(),
+  tokenRequests: [],
+  apiRequests: [],
+  script: []
+}
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
@@ -300,7 +309,6 @@ export const make = (
     const api = options.api ?? protect(echo)
     const state = yield* Ref.make(emptyState)
     const key = yield* newKey
-    let counter = 0
 
     const check = (token: string | Redacted.Redacted<string> | undefined): Effect.Effect<Testing.TokenCheck> =>
       Effect.gen(function*() {
@@ -323,7 +331,10 @@ export const make = (
       Effect.gen(function*() {
         const at = yield* now
         const lifetime = lifetimeOf(client)
-        const n = ++counter
+        const n = yield* Ref.modify(
+          state,
+          (s): [number, State] => [s.issuedCount + 1, { ...s, issuedCount: s.issuedCount + 1 }]
+        )
         const audience = request.form.get("resource") ?? request.form.get("audience") ?? issuer
         const token = client.tokenFormat === "jwt"
           ? yield* signJwt(key, {
