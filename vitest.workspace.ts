@@ -33,6 +33,17 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     ...shared,
+    test: {
+      name: "cli",
+      environment: "node",
+      include: ["packages/cli/test/**/*.test.ts"],
+      globalSetup: ["testing/src/globalSetup.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 30_000
+    }
+  },
+  {
+    ...shared,
     // Vite scans the browser tests (and the workspace sources they import) for dependencies before the first run:
     // they import Effect by deep path (`effect/Effect`, ...), and a module Vite only discovers mid-run makes it
     // re-optimize and reload the page ("Vite unexpectedly reloaded a test"). With a warm cache

@@ -74,10 +74,18 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
   }
 }
 
+/**
+ * What to check when the server refuses the client: the credentials, the method, and the Basic encoding that some
+ * servers skip (RFC 6749 §2.3.1 asks them to form-decode the id and secret; many only base64-decode them).
+ */
+const clientHint = "Check the client id, the client secret and the client authentication method (auth): some " +
+  "servers do not form-decode Basic credentials (RFC 6749 §2.3.1), so auth: ClientAuth.clientSecretBasicWith(\"none\") " +
+  "or ClientAuth.clientSecretPost may help."
+
 const hintFor = (error: string): string => {
   switch (error) {
     case "invalid_client":
-      return "Check the client id, the client secret and the client authentication method (auth)."
+      return clientHint
     case "invalid_scope":
       return "Check the requested scopes against those the client may ask for."
     case "unauthorized_client":
@@ -92,6 +100,16 @@ const hintFor = (error: string): string => {
       return ""
   }
 }
+
+/**
+ * Whether an HTTP status from the token endpoint means the server refused the client (401 Unauthorized, 403
+ * Forbidden), whatever the body says. Such an answer without an RFC 6749 §5.2 body is still a refusal, and its
+ * {@link InvalidResponse} message reads as one, with what to check.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRefusalStatus = (status: number): boolean => status === 401 || status === 403
 
 /**
  * The token endpoint answered, but not with something usable: a status that is neither 200 nor an RFC 6749 §5.2
@@ -125,9 +143,14 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effec
   override get message(): string {
     const type = this.contentType !== undefined ? `, content type ${this.contentType}` : ""
     const body = this.bodyExcerpt.length > 0 ? ` Body starts: ${JSON.stringify(this.bodyExcerpt)}` : ""
-    return `Invalid OAuth 2.0 token response${
-      where(this.tokenEndpoint)
-    } (HTTP ${this.status}${type}): ${this.reason}.${body}`
+    // A 401 or 403 without a §5.2 body (empty, or an HTML page) is how some servers say no to a wrong secret.
+    return isRefusalStatus(this.status)
+      ? `The authorization server refused the token request${
+        where(this.tokenEndpoint)
+      } (HTTP ${this.status}${type}): ${this.reason}. ${clientHint}${body}`
+      : `Invalid OAuth 2.0 token response${
+        where(this.tokenEndpoint)
+      } (HTTP ${this.status}${type}): ${this.reason}.${body}`
   }
 }
 

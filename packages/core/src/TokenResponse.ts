@@ -21,7 +21,7 @@ import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { excerpt, mask } from "./internal/redact.js"
-import { ErrorResponse, InvalidResponse } from "./OAuth2Error.js"
+import { ErrorResponse, InvalidResponse, isRefusalStatus } from "./OAuth2Error.js"
 
 const numeric = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
 
@@ -243,6 +243,12 @@ const shallow = (parameters: Record<string, unknown>, fields: ReadonlySet<string
   return copy ?? parameters
 }
 
+/** The reason for a non-200 answer without a §5.2 body: a 401 or 403 is the server refusing the client. */
+const failedWith = (status: number): string =>
+  isRefusalStatus(status)
+    ? `the server refused the client with HTTP status ${status} and no RFC 6749 §5.2 error body`
+    : `the request failed with HTTP status ${status}`
+
 /** A quoted value in a reason is cut, so that a huge field does not make a huge message. */
 const clip = (text: string, max = 100): string => (text.length > max ? `${text.slice(0, max)}…` : text)
 
@@ -307,7 +313,7 @@ export const decode = (
     } else {
       const parsed = parseParameters(response.contentType, response.body)
       if (parsed._tag === "Fail") {
-        return invalid(status === 200 ? parsed.reason : `the request failed with HTTP status ${status}`)
+        return invalid(status === 200 ? parsed.reason : failedWith(status))
       }
       parameters = parsed.value
     }
@@ -317,7 +323,7 @@ export const decode = (
           ? `the parameters must be a JSON object, were ${
             parameters === null ? "null" : Array.isArray(parameters) ? "an array" : typeof parameters
           }`
-          : `the request failed with HTTP status ${status}`
+          : failedWith(status)
       )
     }
 
@@ -341,7 +347,7 @@ export const decode = (
         })
       )
     }
-    if (status !== 200) return invalid(`the request failed with HTTP status ${status}`)
+    if (status !== 200) return invalid(failedWith(status))
 
     const decoded = decodeSuccess(shallow(parameters, knownFields))
     if (decoded._tag === "Left") return invalid(formatIssues(decoded.left))

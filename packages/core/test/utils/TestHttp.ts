@@ -1,9 +1,9 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { bodyText, toResponse } from "../../src/internal/testing.js"
 
 /**
  * A request as the in-memory client saw it.
@@ -33,31 +33,6 @@ export type Handler = (
   request: Recorded,
   index: number
 ) => Reply | Effect.Effect<Reply, HttpClientError.HttpClientError>
-
-const nullBodyStatuses = new Set([204, 205, 304])
-
-const toResponse = (reply: Reply): Response => {
-  if (reply instanceof Response) return reply
-  const headers = new Headers(reply.headers ?? {})
-  if (reply.json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")
-  const body = reply.json !== undefined ? JSON.stringify(reply.json) : reply.text ?? ""
-  return new Response(nullBodyStatuses.has(reply.status ?? 200) ? null : body, {
-    status: reply.status ?? 200,
-    headers
-  })
-}
-
-const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
-  const body = request.body
-  switch (body._tag) {
-    case "Uint8Array":
-      return new TextDecoder().decode(body.body)
-    case "Raw":
-      return typeof body.body === "string" ? body.body : ""
-    default:
-      return ""
-  }
-}
 
 /**
  * An in-memory HttpClient that records every request and answers with `handler`.
