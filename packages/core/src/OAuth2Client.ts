@@ -97,7 +97,11 @@ export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client"
  */
 export const make: (
   options: Options
-) => Effect.Effect<Service, OAuth2Error.ConfigurationError, HttpClient.HttpClient | Scope.Scope> = internal.make
+) => Effect.Effect<
+  Service,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
+  HttpClient.HttpClient | Scope.Scope
+> = internal.make
 
 /**
  * A layer of the {@link OAuth2Client} tag alone (the ambient HttpClient stays as it is).
@@ -107,5 +111,5 @@ export const make: (
  */
 export const layer = (
   options: Options
-): Layer.Layer<OAuth2Client, OAuth2Error.ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<OAuth2Client, OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError, HttpClient.HttpClient> =>
   Layer.scoped(OAuth2Client, make(options))

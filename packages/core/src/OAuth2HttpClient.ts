@@ -61,7 +61,11 @@ export type Options = OAuth2ClientModule.Options
  */
 export const layer = (
   options: Options
-): Layer.Layer<HttpClient.HttpClient | OAuth2Client, OAuth2Error.ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
+  HttpClient.HttpClient
+> =>
   Layer.scopedContext(
     Effect.map(
       OAuth2ClientModule.make(options),
@@ -93,7 +97,7 @@ export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<
   HttpClient.HttpClient | OAuth2Client,
-  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError,
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
 
@@ -201,6 +205,6 @@ export const layerFromEnv = (
   overrides: Partial<Options> = {}
 ): Layer.Layer<
   HttpClient.HttpClient | OAuth2Client,
-  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError,
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(config(prefix, overrides), layer))

@@ -32,7 +32,10 @@ import type * as Scope from "effect/Scope"
 /** Where the demo runs: the layer to use, the URLs to call, and how token requests are counted. */
 interface Setup {
   readonly header: ReadonlyArray<string>
-  readonly layer: Layer.Layer<NodeOAuth2.Services, OAuth2Error.ConfigurationError | ConfigError.ConfigError>
+  readonly layer: Layer.Layer<
+    NodeOAuth2.Services,
+    OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError
+  >
   readonly urls: ReadonlyArray<string>
   readonly tokenRequests: Effect.Effect<number>
 }

@@ -59,7 +59,7 @@ export type Services = HttpClient.HttpClient | OAuth2Client.OAuth2Client
  */
 export const layer = (
   options: OAuth2Client.Options
-): Layer.Layer<Services, OAuth2Error.ConfigurationError> =>
+): Layer.Layer<Services, OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError> =>
   OAuth2HttpClient.layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**
@@ -84,7 +84,7 @@ export const layer = (
  */
 export const layerConfig = (
   config: Config.Config.Wrap<OAuth2Client.Options>
-): Layer.Layer<Services, OAuth2Error.ConfigurationError | ConfigError.ConfigError> =>
+): Layer.Layer<Services, OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError> =>
   OAuth2HttpClient.layerConfig(config).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**
@@ -134,5 +134,5 @@ export const config: (
 export const layerFromEnv = (
   prefix = "OAUTH2",
   overrides: Partial<OAuth2Client.Options> = {}
-): Layer.Layer<Services, OAuth2Error.ConfigurationError | ConfigError.ConfigError> =>
+): Layer.Layer<Services, OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError> =>
   Layer.unwrapEffect(Effect.map(config(prefix, overrides), layer))

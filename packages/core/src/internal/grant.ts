@@ -1,5 +1,5 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -25,8 +25,8 @@ import { parseRetryAfter } from "./retryAfter.js"
 import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
-/** @internal */
-export type GrantOptions = ClientCredentialsOptions
+/** The options after resolution (`internal/resolve.ts`): a token URL is set. @internal */
+export type GrantOptions = ClientCredentialsOptions & { readonly tokenUrl: string | URL }
 /** @internal */
 export type ParamValue = ClientCredentials.ParamValue
 
@@ -470,12 +470,3 @@ export const request = (
     })
   )
 }
-
-/** @internal */
-export const grant = (
-  options: GrantOptions
-): Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =>
-  Effect.flatMap(
-    Effect.suspend(() => prepare(options)),
-    (prepared) => Effect.flatMap(HttpClient.HttpClient, (client) => request(prepared, client))
-  )
