@@ -87,8 +87,9 @@ const jwtKeyClients = () =>
     rs256: makeKeyClient("jwt-rs256-client", "RS256", crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }))
   }
 
+/** The registered public key: without `alg`, so that the RSA key may sign RS256 or PS256. */
 const publicJwkOf = (client: KeyClient) => {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = client.privateJwk
+  const { alg: _alg, d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = client.privateJwk
   return rest
 }
 
