@@ -74,7 +74,8 @@ export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client"
 
 /**
  * Builds a client over the ambient `HttpClient`, which it uses unauthenticated for token requests. Options are
- * checked here: a bad token URL fails now, not at the first request.
+ * checked here: a bad token URL or a key that cannot sign fails now (`ConfigurationError`), not at the first
+ * request; with `issuer`, the metadata is read now, once (`DiscoveryError` when it cannot be used).
  *
  * @example
  * ```ts

@@ -33,7 +33,8 @@ export type Options = OAuth2ClientModule.Options
  * background refreshes.
  *
  * The layer fails with a `ConfigurationError` when the options cannot work (an insecure or unparsable token URL,
- * a secret without a client id, ...), before any request is made.
+ * a secret without a client id, a key that cannot sign, ...), before any request is made; with `issuer` instead of
+ * `tokenUrl`, the metadata is read once here (RFC 8414) and a failure is a `DiscoveryError`.
  *
  * @example
  * ```ts
