@@ -48,6 +48,31 @@ const openssl = (cwd: string, ...args: Array<string>) => run("openssl", args, { 
 
 const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
+const read = async (dir: string, name: string): Promise<KeyPair> => ({
+  cert: await fs.readFile(path.join(dir, `${name}.crt`), "utf8"),
+  key: await fs.readFile(path.join(dir, `${name}.key`), "utf8")
+})
+
+/** A new key and a self-signed certificate for it (the CA, or a self-signed client). */
+const selfSign = async (dir: string, name: string, subject: string, extensions: ReadonlyArray<string>) => {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    ...newKey,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    "-subj",
+    subject,
+    ...extensions.flatMap((extension) => ["-addext", extension])
+  )
+  return read(dir, name)
+}
+
 const issue = async (
   dir: string,
   name: string,
@@ -75,10 +100,7 @@ const issue = async (
     "-out",
     `${name}.crt`
   )
-  return {
-    cert: await fs.readFile(path.join(dir, `${name}.crt`), "utf8"),
-    key: await fs.readFile(path.join(dir, `${name}.key`), "utf8")
-  }
+  return read(dir, name)
 }
 
 const client = (pair: KeyPair): ClientCertificate => {
@@ -94,28 +116,10 @@ const client = (pair: KeyPair): ClientCertificate => {
 export const makeTestPki = async (): Promise<TestPki> => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "effect-oauth2-pki-"))
   try {
-    await openssl(
-      dir,
-      "req",
-      "-x509",
-      ...newKey,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/O=effect-oauth2 tests/CN=effect-oauth2 test CA",
-      "-addext",
+    const ca = await selfSign(dir, "ca", "/O=effect-oauth2 tests/CN=effect-oauth2 test CA", [
       "basicConstraints=critical,CA:TRUE",
-      "-addext",
       "keyUsage=critical,keyCertSign,cRLSign"
-    )
-    const ca: KeyPair = {
-      cert: await fs.readFile(path.join(dir, "ca.crt"), "utf8"),
-      key: await fs.readFile(path.join(dir, "ca.key"), "utf8")
-    }
+    ])
     const server = await issue(
       dir,
       "server",
@@ -125,26 +129,9 @@ export const makeTestPki = async (): Promise<TestPki> => {
     const clientExtensions = "extendedKeyUsage=clientAuth\n"
     const issued = await issue(dir, "client", "/O=effect-oauth2 tests/CN=mtls-client", clientExtensions)
     const other = await issue(dir, "other", "/O=effect-oauth2 tests/CN=other-client", clientExtensions)
-    await openssl(
-      dir,
-      "req",
-      "-x509",
-      ...newKey,
-      "-keyout",
-      "self.key",
-      "-out",
-      "self.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/O=effect-oauth2 tests/CN=self-signed-client",
-      "-addext",
+    const selfSigned = await selfSign(dir, "self", "/O=effect-oauth2 tests/CN=self-signed-client", [
       "extendedKeyUsage=clientAuth"
-    )
-    const selfSigned: KeyPair = {
-      cert: await fs.readFile(path.join(dir, "self.crt"), "utf8"),
-      key: await fs.readFile(path.join(dir, "self.key"), "utf8")
-    }
+    ])
     return { ca, server, client: client(issued), other: client(other), selfSigned: client(selfSigned) }
   } finally {
     await fs.rm(dir, { recursive: true, force: true })

@@ -87,38 +87,31 @@ export const auth = (
       ConfigError.InvalidData([name("KEY_ID")], `${name("KEY_ID")} is set without a private key (${keyVariables})`)
     )
   }
-  switch (method) {
-    case undefined:
-      return Either.right(undefined)
-    case "client_secret_basic":
-      return Either.right(ClientAuth.clientSecretBasic)
-    case "client_secret_post":
-      return Either.right(ClientAuth.clientSecretPost)
-    case "none":
-      return Either.right(ClientAuth.none)
-    case "tls_client_auth":
-      return Either.right(ClientAuth.tlsClientAuth)
-    case "self_signed_tls_client_auth":
-      return Either.right(ClientAuth.selfSignedTlsClientAuth)
-    case "client_secret_jwt":
-      return Option.isNone(read.clientSecret)
-        ? Either.left(
-          ConfigError.MissingData(
-            [name("CLIENT_SECRET")],
-            `${name("AUTH_METHOD")} is client_secret_jwt: set ${name("CLIENT_SECRET")}, the key of the assertion`
-          )
-        )
-        : Either.right(ClientAuth.clientSecretJwt())
-    case "private_key_jwt":
-      return Option.isNone(read.privateKey)
-        ? Either.left(
-          ConfigError.MissingData(
-            [name("PRIVATE_KEY")],
-            `${name("AUTH_METHOD")} is private_key_jwt: set ${keyVariables} (PKCS#8 PEM or a JWK as JSON)`
-          )
-        )
-        : Either.right(
-          ClientAuth.privateKeyJwt({ key: read.privateKey.value, kid: Option.getOrUndefined(read.keyId) })
-        )
+  // The methods that need nothing beyond what the grant checks itself.
+  const plain: Partial<Record<Method, ClientAuth.ClientAuth>> = {
+    client_secret_basic: ClientAuth.clientSecretBasic,
+    client_secret_post: ClientAuth.clientSecretPost,
+    none: ClientAuth.none,
+    tls_client_auth: ClientAuth.tlsClientAuth,
+    self_signed_tls_client_auth: ClientAuth.selfSignedTlsClientAuth
   }
+  if (method === undefined || plain[method] !== undefined) return Either.right(method && plain[method])
+  if (method === "client_secret_jwt") {
+    return Option.isNone(read.clientSecret)
+      ? Either.left(
+        ConfigError.MissingData(
+          [name("CLIENT_SECRET")],
+          `${name("AUTH_METHOD")} is client_secret_jwt: set ${name("CLIENT_SECRET")}, the key of the assertion`
+        )
+      )
+      : Either.right(ClientAuth.clientSecretJwt())
+  }
+  return Option.isNone(read.privateKey)
+    ? Either.left(
+      ConfigError.MissingData(
+        [name("PRIVATE_KEY")],
+        `${name("AUTH_METHOD")} is private_key_jwt: set ${keyVariables} (PKCS#8 PEM or a JWK as JSON)`
+      )
+    )
+    : Either.right(ClientAuth.privateKeyJwt({ key: read.privateKey.value, kid: Option.getOrUndefined(read.keyId) }))
 }

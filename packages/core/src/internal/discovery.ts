@@ -9,16 +9,14 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Discovery from "../Discovery.js"
 import * as OAuth2Error from "../OAuth2Error.js"
-import { defaults } from "./grant.js"
+import { defaults, millis } from "./grant.js"
 import { excerpt } from "./redact.js"
+import { type Policy, retrying } from "./retry.js"
 import { parseEndpoint } from "./url.js"
 
 /** @internal */
@@ -121,11 +119,7 @@ interface Request {
   readonly client: HttpClient.HttpClient
   readonly timeoutMillis: number
   readonly maxResponseBytes: number
-  readonly retry: {
-    readonly schedule: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error>
-    readonly while: (error: OAuth2Error.OAuth2Error) => boolean
-    readonly budgetMillis: number
-  } | undefined
+  readonly retry: Policy | undefined
 }
 
 const failure = (
@@ -315,18 +309,7 @@ const fetchLocation = (request: Request, url: URL): Effect.Effect<Metadata, OAut
   )
   const retry = request.retry
   if (retry === undefined) return once
-  return once.pipe(
-    Effect.retry(
-      retry.schedule.pipe(
-        Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
-        Schedule.whileInput((error: OAuth2Error.OAuth2Error) => retry.while(error)),
-        Schedule.onDecision(([, error], decision) =>
-          ScheduleDecision.isContinue(decision)
-            ? Effect.logWarning(`OAuth2 discovery request failed, retrying: ${error.message}`)
-            : Effect.void
-        )
-      )
-    ),
+  return retrying(once, retry, "discovery request").pipe(
     Effect.timeoutFail({
       duration: Duration.millis(retry.budgetMillis),
       onTimeout: () =>
@@ -346,15 +329,11 @@ const fallsBack = (error: OAuth2Error.DiscoveryError): boolean =>
   (error.kind === "Status" && error.status !== undefined && error.status < 500 && error.status !== 408 &&
     error.status !== 429)
 
-const millis = (input: Duration.DurationInput, what: string): Either.Either<number, OAuth2Error.ConfigurationError> =>
-  Option.match(Duration.decodeUnknown(input), {
-    onNone: () => Either.left(new OAuth2Error.ConfigurationError({ reason: `${what} is not a duration` })),
-    onSome: (duration) => {
-      const ms = Duration.toMillis(duration)
-      return ms > 0
-        ? Either.right(ms)
-        : Either.left(new OAuth2Error.ConfigurationError({ reason: `${what} must be positive` }))
-    }
+/** A duration option as an Effect: its milliseconds, or the ConfigurationError that names it. */
+const duration = (input: Duration.DurationInput, what: string) =>
+  Effect.suspend(() => {
+    const ms = millis(input, what)
+    return typeof ms === "number" ? Effect.succeed(ms) : Effect.fail(ms)
   })
 
 /**
@@ -373,15 +352,20 @@ export const discover = (
   Effect.gen(function*() {
     const issuerUrl = parseIssuer(issuerInput, options.allowInsecureHttp)
     if (issuerUrl instanceof OAuth2Error.ConfigurationError) return yield* issuerUrl
-    const timeoutMillis = yield* millis(options.timeout ?? defaults.timeout, "timeout")
+    const timeoutMillis = yield* duration(options.timeout ?? defaults.timeout, "timeout")
+    if (timeoutMillis === 0) return yield* new OAuth2Error.ConfigurationError({ reason: "timeout must be positive" })
     const maxResponseBytes = options.maxResponseBytes ?? defaults.maxResponseBytes
     if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
       return yield* new OAuth2Error.ConfigurationError({ reason: "maxResponseBytes must be a positive whole number" })
     }
-    const retry = options.retry === false ? undefined : {
+    const retry: Policy | undefined = options.retry === false ? undefined : {
       schedule: options.retry?.schedule ?? defaults.schedule,
       while: options.retry?.while ?? OAuth2Error.isRetryable,
-      budgetMillis: yield* millis(options.retry?.budget ?? defaults.budget, "retry.budget")
+      retryAfterCapMillis: yield* duration(
+        options.retry?.retryAfterCap ?? defaults.retryAfterCap,
+        "retry.retryAfterCap"
+      ),
+      budgetMillis: yield* duration(options.retry?.budget ?? defaults.budget, "retry.budget")
     }
     const request: Request = {
       issuer: issuerString(issuerInput),

@@ -291,10 +291,15 @@ const makeSigner = (
 const checked = (signer: Signer): Effect.Effect<Signer, ConfigurationError> =>
   Effect.as(signer.sign({}, { check: true }), signer)
 
+interface ImportOptions {
+  readonly alg?: string | undefined
+  readonly kid?: string | undefined
+}
+
 const importJwk = (
   what: string,
   jwk: jose.JWK,
-  options: { readonly alg?: string | undefined; readonly kid?: string | undefined }
+  options: ImportOptions
 ): Effect.Effect<Signer, ConfigurationError> =>
   Effect.gen(function*() {
     if (typeof jwk !== "object" || jwk === null || typeof jwk.kty !== "string") {
@@ -325,7 +330,7 @@ const importJwk = (
 const importPem = (
   what: string,
   text: string,
-  options: { readonly alg?: string | undefined; readonly kid?: string | undefined }
+  options: ImportOptions
 ): Effect.Effect<Signer, ConfigurationError> =>
   Effect.gen(function*() {
     const label = pemLabel.exec(text)?.[1]
@@ -370,7 +375,7 @@ const importPem = (
 const importCryptoKey = (
   what: string,
   key: CryptoKey,
-  options: { readonly alg?: string | undefined; readonly kid?: string | undefined }
+  options: ImportOptions
 ): Effect.Effect<Signer, ConfigurationError> =>
   Effect.gen(function*() {
     if (key.type === "public") return yield* fail(what, "the CryptoKey is a public key; give the private key")
