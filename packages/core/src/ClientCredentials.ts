@@ -84,7 +84,9 @@ export interface Options {
   readonly scopeDelimiter?: string | undefined
   /**
    * Client authentication; default {@link ClientAuth.clientSecretBasic} when a secret is given (RFC 6749
-   * §2.3.1, form-encoded), otherwise {@link ClientAuth.none}.
+   * §2.3.1, form-encoded; with `issuer`, {@link ClientAuth.clientSecretPost} when the server lists only that),
+   * otherwise {@link ClientAuth.none}. Keys and mutual TLS: {@link ClientAuth.privateKeyJwt},
+   * {@link ClientAuth.clientSecretJwt}, {@link ClientAuth.tlsClientAuth}.
    */
   readonly auth?: ClientAuth.ClientAuth | undefined
   /** Extra body parameters: `audience`, `resource` (repeatable, RFC 8707), anything the server wants. */
