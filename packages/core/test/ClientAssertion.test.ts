@@ -2,6 +2,8 @@ import { ClientAuth, ClientCredentials, OAuth2Client, OAuth2Error } from "@effec
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -35,18 +37,21 @@ const assertionOf = (request: TestHttp.Recorded, key: crypto.KeyObject | Uint8Ar
   })
 
 /**
- * Runs TestClock forward a second at a time until the fiber is done. Key import and signing are WebCrypto promises
- * that settle in real time, so the clock moves only once the fiber has gone back to sleep.
+ * Runs the fiber to its end, moving TestClock forward by `delay` each time the fiber sleeps that long (a retry
+ * after `Retry-After`), and by nothing else. Key import and signing are WebCrypto promises that settle in real time
+ * while the attempt's timeout is armed, so the clock must not move until the retry's own sleep is queued.
  */
-const driveClock = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
+const runRetries = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, delay: Duration.Duration) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 600; i++) {
+    const step = Duration.toMillis(delay)
+    for (let i = 0; i < 10_000; i++) {
       const done = yield* Fiber.poll(fiber)
       if (done._tag === "Some") return yield* Fiber.join(fiber)
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
-      yield* TestClock.adjust(Duration.seconds(1))
+      const now = yield* Clock.currentTimeMillis
+      if (Chunk.some(yield* TestClock.sleeps(), (wake) => wake === now + step)) yield* TestClock.setTime(now + step)
+      else yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
     }
-    return yield* Effect.dieMessage("the fiber did not finish in 600 s of TestClock time")
+    return yield* Effect.dieMessage("the fiber did not finish")
   })
 
 const privateKeyJwt = (options: Partial<ClientAuth.PrivateKeyJwtOptions> = {}) =>
@@ -109,7 +114,7 @@ describe("private_key_jwt (RFC 7523 §2.2 and §3)", () => {
         Effect.provide(http.layer),
         Effect.fork
       )
-      yield* driveClock(fiber)
+      yield* runRetries(fiber, Duration.seconds(7))
       strictEqual(http.requests.length, 3)
       const assertions = yield* Effect.forEach(http.requests, (request) => assertionOf(request, ec.publicKey))
       strictEqual(new Set(assertions.map((a) => a.claims.jti)).size, 3)

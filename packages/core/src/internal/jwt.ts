@@ -269,7 +269,7 @@ const encoder = new TextEncoder()
 
 const makeSigner = (
   what: string,
-  key: CryptoKey | Uint8Array,
+  key: CryptoKey,
   alg: string,
   kid: string | undefined,
   jwk: jose.JWK | undefined
@@ -456,16 +456,24 @@ export const hmacSigner = (
     if (!(alg in hmacBytes)) {
       return Effect.fail(fail(options.what, `alg ${String(alg)} is not an HMAC algorithm (HS256, HS384, HS512)`))
     }
-    const key = encoder.encode(Redacted.value(secret))
-    if (key.length < hmacBytes[alg]) {
+    const bytes = encoder.encode(Redacted.value(secret))
+    if (bytes.length < hmacBytes[alg]) {
       return Effect.fail(
         fail(
           options.what,
-          `the client secret has ${key.length} bytes; ${alg} needs at least ${hmacBytes[alg]} (RFC 7518 §3.2)`
+          `the client secret has ${bytes.length} bytes; ${alg} needs at least ${hmacBytes[alg]} (RFC 7518 §3.2)`
         )
       )
     }
-    return checked(makeSigner(options.what, key, alg, undefined, undefined))
+    // Imported once as a non-extractable WebCrypto key: jose would import raw bytes again at every signature.
+    return Effect.flatMap(
+      Effect.tryPromise({
+        try: () =>
+          crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["sign"]),
+        catch: (error) => fail(options.what, `the client secret cannot be used as an HMAC key: ${cryptoMessage(error)}`)
+      }),
+      (key) => checked(makeSigner(options.what, key, alg, undefined, undefined))
+    )
   })
 
 /**
