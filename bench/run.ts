@@ -6,6 +6,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import { performance } from "node:perf_hooks"
+import * as clientAuth from "./clientAuth.js"
 import * as coldBurst from "./coldBurst.js"
 import * as grant from "./grant.js"
 import { startServers } from "./lib.js"
@@ -14,7 +15,7 @@ import * as overhead from "./overhead.js"
 import { type Row, table } from "./report.js"
 import * as rotation from "./rotation.js"
 
-type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory"
+type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth"
 
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 const selected = (name: Name) => only === undefined || only.includes(name)
@@ -70,6 +71,11 @@ const main = async () => {
     if (selected("memory")) {
       const r = await step("memory", () => memory.run(servers))
       results.memory = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("clientAuth")) {
+      const r = await step("client authentication", () => clientAuth.run())
+      results.clientAuth = r.figures
       rows.push(...r.rows)
     }
   } finally {

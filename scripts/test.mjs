@@ -36,6 +36,19 @@ if (!fs.existsSync(chromium)) {
   }
 }
 
+// The mutual-TLS tests make their certificates with Debian's openssl: the same, for a machine without it.
+if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status !== 0) {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+  if (isRoot && fs.existsSync("/usr/bin/apt-get")) {
+    console.log("openssl is missing: installing Debian's openssl (apt-get install openssl)")
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
+    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "openssl"], { stdio: "inherit", env })
+  } else {
+    console.error("The mutual-TLS tests need openssl: install Debian's openssl.")
+  }
+}
+
 const extra = process.argv.slice(2)
 const lint = run("lint", "npx", ["eslint", "."])
 const typecheck = run("typecheck", "npx", ["tsc", "-p", "tsconfig.json"])

@@ -1,13 +1,17 @@
 /**
  * An embedded oidc-provider 9 authorization server on a random loopback port, configured for the OAuth 2.0
  * client credentials grant (RFC 6749 §4.4) with RFC 9068 JWT access tokens, RFC 7662 introspection and RFC 7009
- * revocation.
+ * revocation; JWT client authentication (RFC 7523) for the clients of {@link AuthServer.jwtClients} and
+ * {@link clients}.secretJwt; and, with the `mtls` option, mutual TLS (RFC 8705) on a second, TLS listener.
  */
 import * as crypto from "node:crypto"
 import * as http from "node:http"
+import * as https from "node:https"
+import type { TLSSocket } from "node:tls"
 import type { ProviderClient, ProviderContext, ProviderToken } from "oidc-provider"
 import Provider, { errors } from "oidc-provider"
 import { createMemoryAdapter } from "oidc-provider/lib/adapters/memory_adapter.js"
+import type { TestPki } from "./Certificates.js"
 import { listen } from "./listen.js"
 
 /** Credentials of a statically registered client. */
@@ -18,15 +22,76 @@ export interface ClientCredentials {
 
 /**
  * The statically registered clients. `basic`, `weird`, `unicode` and `resourceServer` authenticate with
- * `client_secret_basic`, `post` with `client_secret_post`. Every client may request `api:read` and `api:write`.
+ * `client_secret_basic`, `post` with `client_secret_post`, `secretJwt` with `client_secret_jwt` (RFC 7523, its
+ * secret long enough for HS512). Every client may request `api:read` and `api:write`.
  */
 export const clients = {
   basic: { id: "basic-client", secret: "basic-secret-7Qx" },
   post: { id: "post-client", secret: "post-secret-9Zr" },
   weird: { id: "weird:client id", secret: "s3cr3t:+/%& =~" },
   unicode: { id: "ünïcødé-client", secret: "sëcret-密码-🔑" },
-  resourceServer: { id: "resource-server", secret: "rs-secret-4Kp" }
+  resourceServer: { id: "resource-server", secret: "rs-secret-4Kp" },
+  secretJwt: { id: "secret-jwt-client", secret: "hmac-secret-J8vQ2mX7pL4nR9sT1wY6zB3cF5gH0kD2aE8uI7oP4qW1xZ9vN3bM6tC" }
 } as const satisfies Record<string, ClientCredentials>
+
+/** A `private_key_jwt` client: its id and its private key, as a JWK (with `kid` and `alg`) and as PKCS#8 PEM. */
+export interface KeyClient {
+  readonly id: string
+  readonly kid: string
+  readonly alg: "ES256" | "RS256"
+  readonly privateJwk: Readonly<Record<string, unknown>>
+  readonly privateKeyPem: string
+}
+
+/** The ids of the mutual-TLS clients (with the `mtls` option): CA-issued and self-signed certificates. */
+export const mtlsClients = {
+  tls: "mtls-client",
+  selfSigned: "self-signed-mtls-client"
+} as const
+
+/** The signing algorithms the server accepts for client assertions (oidc-provider's default lacks ES384/512, HS384/512). */
+const assertionAlgorithms = [
+  "HS256",
+  "HS384",
+  "HS512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "Ed25519",
+  "EdDSA"
+]
+
+const makeKeyClient = (id: string, alg: "ES256" | "RS256", pair: crypto.KeyPairKeyObjectResult): KeyClient => {
+  const kid = `${id}-${alg.toLowerCase()}`
+  return {
+    id,
+    kid,
+    alg,
+    privateJwk: { ...pair.privateKey.export({ format: "jwk" }), kid, alg, use: "sig" },
+    privateKeyPem: pair.privateKey.export({ format: "pem", type: "pkcs8" }) as string
+  }
+}
+
+let keyClients: { readonly es256: KeyClient; readonly rs256: KeyClient } | undefined
+
+/** The private_key_jwt clients' keys: made once per process (RSA key generation is slow). */
+const jwtKeyClients = () =>
+  keyClients ??= {
+    es256: makeKeyClient("jwt-es256-client", "ES256", crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })),
+    rs256: makeKeyClient("jwt-rs256-client", "RS256", crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }))
+  }
+
+/** The registered public key: without `alg`, so that the RSA key may sign RS256 or PS256. */
+const publicJwkOf = (client: KeyClient) => {
+  const { alg: _alg, d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = client.privateJwk
+  return rest
+}
 
 /** The scopes the server knows. `api:admin` is known but no client may request it (→ `invalid_scope`). */
 export const scopes: ReadonlyArray<string> = ["api:read", "api:write", "api:admin"]
@@ -48,12 +113,37 @@ export interface AuthServerOptions {
    * drops unknown scopes. Default true.
    */
   readonly strictScopes?: boolean
+  /**
+   * A path for the issuer (`/tenant-a` gives the issuer `http://127.0.0.1:<port>/tenant-a`): the provider is mounted
+   * there, and the RFC 8414 metadata is served at `/.well-known/oauth-authorization-server/tenant-a` (RFC 8414 §3.1).
+   */
+  readonly issuerPath?: string
+  /** Which metadata locations answer (the others 404). Default both. */
+  readonly wellKnown?: {
+    /** RFC 8414 `/.well-known/oauth-authorization-server` */
+    readonly oauthAuthorizationServer?: boolean
+    /** OpenID Connect Discovery `/.well-known/openid-configuration` */
+    readonly openidConfiguration?: boolean
+  }
+  /**
+   * Mutual TLS (RFC 8705): a second listener over TLS with the PKI's server certificate, which asks for a client
+   * certificate (the CA-issued ones verify, the self-signed one reaches the application unverified). Its token
+   * endpoint is published as `mtls_endpoint_aliases.token_endpoint`; the plain listener sees no certificate. The
+   * clients of {@link mtlsClients} get certificate-bound access tokens (`cnf.x5t#S256`).
+   */
+  readonly mtls?: { readonly pki: TestPki }
+  /** More client registrations, as oidc-provider takes them (the demo registers its key this way). */
+  readonly extraClients?: ReadonlyArray<Readonly<Record<string, unknown>>>
 }
 
 export interface AuthServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (plus `issuerPath`) */
   readonly issuer: string
   readonly tokenEndpoint: string
+  /** With `mtls`: the token endpoint on the TLS listener (`https://127.0.0.1:<port>/token`), else undefined. */
+  readonly mtlsTokenEndpoint: string | undefined
+  /** The `private_key_jwt` clients (ES256 and RS256) with their private keys. */
+  readonly jwtClients: { readonly es256: KeyClient; readonly rs256: KeyClient }
   readonly jwksUri: string
   readonly introspectionEndpoint: string
   readonly revocationEndpoint: string
@@ -64,7 +154,10 @@ export interface AuthServer {
   close(): Promise<void>
 }
 
-const clientMetadata = (client: ClientCredentials, method: "client_secret_basic" | "client_secret_post") => ({
+const clientMetadata = (
+  client: ClientCredentials,
+  method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt"
+) => ({
   client_id: client.id,
   client_secret: client.secret,
   grant_types: ["client_credentials"],
@@ -73,6 +166,52 @@ const clientMetadata = (client: ClientCredentials, method: "client_secret_basic"
   scope: clientScope,
   token_endpoint_auth_method: method
 })
+
+const keyClientMetadata = (client: KeyClient) => ({
+  client_id: client.id,
+  grant_types: ["client_credentials"],
+  redirect_uris: [],
+  response_types: [],
+  scope: clientScope,
+  token_endpoint_auth_method: "private_key_jwt",
+  jwks: { keys: [publicJwkOf(client)] }
+})
+
+const mtlsClientMetadata = (pki: TestPki) => {
+  const common = {
+    grant_types: ["client_credentials"],
+    redirect_uris: [],
+    response_types: [],
+    scope: clientScope,
+    tls_client_certificate_bound_access_tokens: true
+  }
+  const selfSigned = new crypto.X509Certificate(pki.selfSigned.cert)
+  return [
+    {
+      ...common,
+      client_id: mtlsClients.tls,
+      token_endpoint_auth_method: "tls_client_auth",
+      tls_client_auth_subject_dn: pki.client.subject
+    },
+    {
+      ...common,
+      client_id: mtlsClients.selfSigned,
+      token_endpoint_auth_method: "self_signed_tls_client_auth",
+      jwks: { keys: [{ ...selfSigned.publicKey.export({ format: "jwk" }), x5c: [selfSigned.raw.toString("base64")] }] }
+    }
+  ]
+}
+
+/** The client certificate of a request over the TLS listener, if one was presented. */
+const peerCertificate = (ctx: ProviderContext): crypto.X509Certificate | undefined => {
+  const socket = ctx.req.socket as Partial<TLSSocket>
+  if (typeof socket.getPeerCertificate !== "function") return undefined
+  const peer = socket.getPeerCertificate(true)
+  return peer !== null && peer.raw !== undefined ? new crypto.X509Certificate(peer.raw) : undefined
+}
+
+/** The subject DN as RFC 4514 text (most specific first), as `Certificates` reports it. */
+const subjectOf = (certificate: crypto.X509Certificate): string => certificate.subject.split("\n").reverse().join(",")
 
 /**
  * oidc-provider only accepts `client_id` / `client_secret` made of VSCHAR (%x20-7E, RFC 6749 Appendix A) in a Basic
@@ -119,7 +258,27 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
 
   let count = 0
   const server = http.createServer()
-  const { close, url: issuer } = await listen(server)
+  const issuerPath = (options.issuerPath ?? "").replace(/\/+$/, "")
+  const plain = await listen(server)
+  const issuer = `${plain.url}${issuerPath}`
+  const mtls = options.mtls
+  const tlsServer = mtls === undefined ? undefined : https.createServer({
+    key: mtls.pki.server.key,
+    cert: mtls.pki.server.cert,
+    ca: mtls.pki.ca.cert,
+    requestCert: true,
+    // The self-signed client certificate must reach oidc-provider, which checks it against the client's JWK Set.
+    rejectUnauthorized: false
+  })
+  const secure = tlsServer === undefined ? undefined : await listen(tlsServer, { scheme: "https" }).catch(
+    async (error: unknown) => {
+      await plain.close()
+      throw error
+    }
+  )
+  const mtlsTokenEndpoint = secure === undefined ? undefined : `${secure.url}${issuerPath}/token`
+  const close = () => Promise.all([plain.close(), secure?.close()]).then(() => undefined)
+  const jwtClients = jwtKeyClients()
 
   const signingKey = {
     ...crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }),
@@ -158,8 +317,25 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
       clientMetadata(clients.post, "client_secret_post"),
       clientMetadata(clients.weird, "client_secret_basic"),
       clientMetadata(clients.resourceServer, "client_secret_basic"),
-      clientMetadata({ id: unicodeAliasId, secret: aliasSecret }, "client_secret_basic")
+      clientMetadata({ id: unicodeAliasId, secret: aliasSecret }, "client_secret_basic"),
+      clientMetadata(clients.secretJwt, "client_secret_jwt"),
+      keyClientMetadata(jwtClients.es256),
+      keyClientMetadata(jwtClients.rs256),
+      ...(mtls !== undefined ? mtlsClientMetadata(mtls.pki) : []),
+      ...(options.extraClients ?? [])
     ],
+    clientAuthMethods: [
+      "client_secret_basic",
+      "client_secret_jwt",
+      "client_secret_post",
+      "private_key_jwt",
+      "none",
+      ...(mtls !== undefined ? ["tls_client_auth", "self_signed_tls_client_auth"] : [])
+    ],
+    enabledJWA: { clientAuthSigningAlgValues: assertionAlgorithms },
+    ...(mtlsTokenEndpoint !== undefined
+      ? { discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenEndpoint } } }
+      : {}),
     clientDefaults: {
       grant_types: ["client_credentials"],
       id_token_signed_response_alg: "ES256",
@@ -191,6 +367,24 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
     },
     features: {
       devInteractions: { enabled: false },
+      ...(mtls !== undefined
+        ? {
+          mTLS: {
+            enabled: true,
+            certificateBoundAccessTokens: true,
+            tlsClientAuth: true,
+            selfSignedTlsClientAuth: true,
+            getCertificate: peerCertificate,
+            // Verified against the PKI's CA by the TLS listener (requestCert with the CA, rejectUnauthorized off).
+            certificateAuthorized: (ctx: ProviderContext) => (ctx.req.socket as Partial<TLSSocket>).authorized === true,
+            certificateSubjectMatches: (ctx: ProviderContext, property: string, expected: string) => {
+              const certificate = peerCertificate(ctx)
+              return property === "tls_client_auth_subject_dn" && certificate !== undefined &&
+                subjectOf(certificate) === expected
+            }
+          }
+        }
+        : {}),
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -215,20 +409,48 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
   })
 
   const callback = provider.callback()
-  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.method === "POST" && (req.url ?? "").split("?")[0] === "/token") {
-      count++
+  const wellKnown = {
+    oauthAuthorizationServer: options.wellKnown?.oauthAuthorizationServer ?? true,
+    openidConfiguration: options.wellKnown?.openidConfiguration ?? true
+  }
+  const notFound = (res: http.ServerResponse) => {
+    res.writeHead(404, { "content-type": "application/json" })
+    res.end(JSON.stringify({ error: "not_found" }))
+  }
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const original = req.url ?? "/"
+    const [pathname, query] = original.split(/\?(.*)/s, 2) as [string, string | undefined]
+    const search = query !== undefined ? `?${query}` : ""
+    // RFC 8414 §3.1: the metadata of an issuer with a path lives at /.well-known/oauth-authorization-server<path>.
+    let path: string | undefined
+    if (pathname === `/.well-known/oauth-authorization-server${issuerPath}`) {
+      path = wellKnown.oauthAuthorizationServer ? "/.well-known/oauth-authorization-server" : undefined
+    } else if (pathname === `${issuerPath}/.well-known/openid-configuration`) {
+      path = wellKnown.openidConfiguration ? "/.well-known/openid-configuration" : undefined
+    } else if (pathname.startsWith(".well-known", 1) || pathname.startsWith(`${issuerPath}/.well-known/`)) {
+      path = undefined
+    } else if (issuerPath === "" || pathname.startsWith(`${issuerPath}/`)) {
+      path = pathname.slice(issuerPath.length)
     }
+    if (path === undefined) return notFound(res)
+    if (req.method === "POST" && path === "/token") count++
     const authorization = req.headers.authorization
     if (authorization !== undefined) {
       const rewritten = rewriteUnicodeBasic(authorization, aliasSecret)
       if (rewritten !== undefined) req.headers.authorization = rewritten
-    }
+    } // Mounted below issuerPath: oidc-provider reads its mount path from originalUrl minus url.
+
+    ;(req as { originalUrl?: string }).originalUrl = `${issuerPath}${path}${search}`
+    req.url = `${path}${search}`
     callback(req, res)
-  })
+  }
+  server.on("request", handle)
+  tlsServer?.on("request", handle)
 
   return {
     issuer,
+    mtlsTokenEndpoint,
+    jwtClients,
     tokenEndpoint: `${issuer}/token`,
     jwksUri: `${issuer}/jwks`,
     introspectionEndpoint: `${issuer}/token/introspection`,

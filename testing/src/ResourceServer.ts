@@ -3,7 +3,10 @@
  * and answers with RFC 6750 `WWW-Authenticate` challenges. CORS is open so browser tests can call it.
  */
 import { createRemoteJWKSet, jwtVerify } from "jose"
+import * as crypto from "node:crypto"
 import * as http from "node:http"
+import * as https from "node:https"
+import type { TLSSocket } from "node:tls"
 import { listen } from "./listen.js"
 
 export interface ResourceServerOptions {
@@ -11,6 +14,13 @@ export interface ResourceServerOptions {
   readonly jwksUri: string
   /** Expected `aud` of access tokens. Default `https://api.example.test/jwt`. */
   readonly audience?: string
+  /**
+   * Serve over TLS with this certificate and ask for a client certificate (not required, and not checked against a
+   * CA: the handshake proves the client holds its key, which is what RFC 8705 §3 binds to, self-signed or not). A
+   * certificate-bound token (`cnf.x5t#S256`) is accepted only over a connection that presented that certificate;
+   * without `tls` every certificate-bound token is refused.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string }
 }
 
 export interface ResourceServer {
@@ -40,6 +50,14 @@ const corsHeaders: Readonly<Record<string, string>> = {
 const quoted = (value: string): string => value.replace(/[^\x20-\x7e]/g, " ").replace(/["\\]/g, "'")
 
 const isProtected = (path: string): boolean => path === "/hello" || path.startsWith("/api/")
+
+/** The `x5t#S256` of the client certificate presented on the request's connection, if any. */
+const presentedThumbprint = (req: http.IncomingMessage): string | undefined => {
+  const socket = req.socket as Partial<TLSSocket>
+  if (typeof socket.getPeerCertificate !== "function") return undefined
+  const raw = socket.getPeerCertificate().raw
+  return raw === undefined ? undefined : crypto.createHash("sha256").update(raw).digest("base64url")
+}
 
 /** Starts a resource server on `127.0.0.1` with a random port. */
 export const startResourceServer = async (options: ResourceServerOptions): Promise<ResourceServer> => {
@@ -97,6 +115,20 @@ export const startResourceServer = async (options: ResourceServerOptions): Promi
     }
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience, typ: "at+jwt" })
+      // RFC 8705 §3: a certificate-bound token is good only with the certificate it is bound to.
+      const bound = (payload.cnf as Record<string, unknown> | undefined)?.["x5t#S256"]
+      if (bound !== undefined) {
+        const presented = presentedThumbprint(req)
+        if (presented !== bound) {
+          invalidToken(
+            res,
+            presented === undefined
+              ? "the token is bound to a client certificate and none was presented"
+              : "the token is bound to another client certificate"
+          )
+          return
+        }
+      }
       send(res, 200, {
         ok: true,
         path,
@@ -111,13 +143,20 @@ export const startResourceServer = async (options: ResourceServerOptions): Promi
     }
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: "server_error", error_description: String(error) })
       else res.destroy()
     })
-  })
-  const { close, url } = await listen(server)
+  }
+  const tls = options.tls
+  const server = tls === undefined
+    ? http.createServer(onRequest)
+    : https.createServer(
+      { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false },
+      onRequest
+    )
+  const { close, url } = await listen(server, { scheme: tls === undefined ? "http" : "https" })
 
   return {
     url,

@@ -9,6 +9,8 @@ export interface TestServersContext {
   /** Base URL of the resource server: `GET ${apiUrl}/hello` or `${apiUrl}/api/...` */
   apiUrl: string
   introspectionEndpoint: string
+  /** A `private_key_jwt` client of that server (ES256): its id, and its private key as a JWK (for browser tests). */
+  privateKeyJwtClient: { readonly id: string; readonly privateJwk: Readonly<Record<string, unknown>> }
 }
 
 declare module "vitest" {

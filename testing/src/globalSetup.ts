@@ -1,7 +1,7 @@
 /**
  * Vitest globalSetup: starts one authorization server and one resource server for a test project and provides
  * their URLs to the tests (`inject("issuer")`, `inject("tokenEndpoint")`, `inject("apiUrl")`,
- * `inject("introspectionEndpoint")`).
+ * `inject("introspectionEndpoint")`, `inject("privateKeyJwtClient")`).
  */
 import type { TestProject } from "vitest/node"
 import { startAuthServer } from "./AuthServer.js"
@@ -20,6 +20,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("tokenEndpoint", authServer.tokenEndpoint)
   project.provide("apiUrl", resourceServer.url)
   project.provide("introspectionEndpoint", authServer.introspectionEndpoint)
+  project.provide("privateKeyJwtClient", {
+    id: authServer.jwtClients.es256.id,
+    privateJwk: authServer.jwtClients.es256.privateJwk
+  })
   return async () => {
     await Promise.all([resourceServer.close(), authServer.close()])
   }

@@ -1,4 +1,5 @@
 export * from "./AuthServer.js"
+export * from "./Certificates.js"
 export type * from "./context.js"
 export * from "./FaultServer.js"
 export * from "./listen.js"

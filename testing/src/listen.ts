@@ -6,7 +6,7 @@ import type * as http from "node:http"
 import type { Socket } from "node:net"
 
 export interface Listening {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with the `https` scheme) */
   readonly url: string
   readonly port: number
   /** Closes the server and destroys every open socket; resolves when the server has closed. Idempotent. */
@@ -16,6 +16,8 @@ export interface Listening {
 export interface ListenOptions {
   /** The length of the queue of pending connections. Default Node's (511). */
   readonly backlog?: number
+  /** The scheme of the reported URL: `https` for an `https.Server`. Default `http`. */
+  readonly scheme?: "http" | "https"
 }
 
 /** Listens on `127.0.0.1` with a random port; rejects when the server cannot listen. */
@@ -36,7 +38,7 @@ export const listen = (server: http.Server, options: ListenOptions = {}): Promis
       }
       let closing: Promise<void> | undefined
       resolve({
-        url: `http://127.0.0.1:${address.port}`,
+        url: `${options.scheme ?? "http"}://127.0.0.1:${address.port}`,
         port: address.port,
         close: () => {
           if (closing === undefined) {

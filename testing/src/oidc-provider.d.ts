@@ -6,6 +6,8 @@ declare module "oidc-provider" {
   import type { IncomingMessage, ServerResponse } from "node:http"
 
   export interface ProviderContext {
+    /** The Node request (koa's `ctx.req`); over TLS its socket is a `TLSSocket`. */
+    readonly req: IncomingMessage
     readonly oidc?: {
       readonly params?: Readonly<Record<string, unknown>>
     }

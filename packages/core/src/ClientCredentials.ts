@@ -13,7 +13,8 @@ import type * as Schedule from "effect/Schedule"
 import type * as ClientAuth from "./ClientAuth.js"
 import type { Credentials } from "./Credentials.js"
 import * as internal from "./internal/grant.js"
-import type * as OAuth2Error from "./OAuth2Error.js"
+import { resolve } from "./internal/resolve.js"
+import * as OAuth2Error from "./OAuth2Error.js"
 import type * as TokenResponse from "./TokenResponse.js"
 
 /**
@@ -56,8 +57,24 @@ export type ParamValue = string | number | boolean | ReadonlyArray<string> | nul
  * @category models
  */
 export interface Options {
-  /** The token endpoint. https is required except for loopback hosts (see `allowInsecureHttp`). */
-  readonly tokenUrl: string | URL
+  /**
+   * The token endpoint. https is required except for loopback hosts (see `allowInsecureHttp`). Required unless
+   * `issuer` is given.
+   */
+  readonly tokenUrl?: string | URL | undefined
+  /**
+   * The authorization server's issuer identifier, instead of `tokenUrl`: its metadata (RFC 8414, or OpenID Connect
+   * Discovery as the fallback) is read once when the client is built, and gives the token endpoint. The metadata's
+   * `issuer` must equal this value exactly (RFC 8414 §3.3). With `tokenUrl` as well, nothing is discovered and the
+   * issuer only serves as the assertion audience `"issuer"`.
+   */
+  readonly issuer?: string | URL | undefined
+  /**
+   * Use the metadata's `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5) when it has one. Default: on for
+   * {@link ClientAuth.tlsClientAuth} and {@link ClientAuth.selfSignedTlsClientAuth}; the Node layer turns it on when
+   * it is given a client certificate (`tls`).
+   */
+  readonly useMtlsEndpointAliases?: boolean | undefined
   readonly clientId?: string | undefined
   /** Always Redacted: `Redacted.make(secret)` or `Config.redacted("...")`. */
   readonly clientSecret?: Redacted.Redacted<string> | undefined
@@ -67,7 +84,9 @@ export interface Options {
   readonly scopeDelimiter?: string | undefined
   /**
    * Client authentication; default {@link ClientAuth.clientSecretBasic} when a secret is given (RFC 6749
-   * §2.3.1, form-encoded), otherwise {@link ClientAuth.none}.
+   * §2.3.1, form-encoded; with `issuer`, {@link ClientAuth.clientSecretPost} when the server lists only that),
+   * otherwise {@link ClientAuth.none}. Keys and mutual TLS: {@link ClientAuth.privateKeyJwt},
+   * {@link ClientAuth.clientSecretJwt}, {@link ClientAuth.tlsClientAuth}.
    */
   readonly auth?: ClientAuth.ClientAuth | undefined
   /** Extra body parameters: `audience`, `resource` (repeatable, RFC 8707), anything the server wants. */
@@ -111,12 +130,13 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const grant: (options: Options) => Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =
-  internal.grant
+export const grant = (options: Options): Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =>
+  Effect.flatMap(make(options), (request) => request)
 
 /**
  * Checks the options and captures the ambient `HttpClient`, giving the token request as an Effect that can be run
- * any number of times (each run is one grant, with its retries). Configuration mistakes fail here, once.
+ * any number of times (each run is one grant, with its retries). Configuration mistakes fail here, once; so do
+ * discovery (with `issuer`) and the import of a client authentication key.
  *
  * @since 0.1.0
  * @category constructors
@@ -125,11 +145,12 @@ export const make = (
   options: Options
 ): Effect.Effect<
   Effect.Effect<Credentials, OAuth2Error.OAuth2Error>,
-  OAuth2Error.ConfigurationError,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
   HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
-    const prepared = yield* Effect.suspend(() => internal.prepare(options))
+    const resolved = yield* resolve(options)
+    const prepared = yield* Effect.suspend(() => internal.prepare(resolved))
     const client = yield* HttpClient.HttpClient
     return internal.request(prepared, client)
   })
@@ -138,8 +159,21 @@ export const make = (
  * The key under which tokens of these options are cached and stored: token endpoint, client id, auth method,
  * sorted scopes and sorted extra parameters. Never the secret.
  *
+ * Options with an `issuer` and no `tokenUrl` have no key before discovery: read it from the built client
+ * (`OAuth2Client`'s `cacheKey`) instead.
+ *
  * @since 0.1.0
  * @category utils
  */
 export const cacheKey = (options: Options): Effect.Effect<string, OAuth2Error.ConfigurationError> =>
-  Effect.map(Effect.suspend(() => internal.prepare(options)), (prepared) => prepared.cacheKey)
+  Effect.suspend(() => {
+    const tokenUrl = options.tokenUrl
+    return tokenUrl === undefined
+      ? Effect.fail(
+        new OAuth2Error.ConfigurationError({
+          reason: "cacheKey names the token endpoint: with issuer and no tokenUrl it is known only once discovered; " +
+            "read cacheKey from the built OAuth2Client"
+        })
+      )
+      : Effect.map(internal.prepare({ ...options, tokenUrl }), (prepared) => prepared.cacheKey)
+  })

@@ -74,7 +74,8 @@ export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client"
 
 /**
  * Builds a client over the ambient `HttpClient`, which it uses unauthenticated for token requests. Options are
- * checked here: a bad token URL fails now, not at the first request.
+ * checked here: a bad token URL or a key that cannot sign fails now (`ConfigurationError`), not at the first
+ * request; with `issuer`, the metadata is read now, once (`DiscoveryError` when it cannot be used).
  *
  * @example
  * ```ts
@@ -97,7 +98,11 @@ export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client"
  */
 export const make: (
   options: Options
-) => Effect.Effect<Service, OAuth2Error.ConfigurationError, HttpClient.HttpClient | Scope.Scope> = internal.make
+) => Effect.Effect<
+  Service,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
+  HttpClient.HttpClient | Scope.Scope
+> = internal.make
 
 /**
  * A layer of the {@link OAuth2Client} tag alone (the ambient HttpClient stays as it is).
@@ -107,5 +112,5 @@ export const make: (
  */
 export const layer = (
   options: Options
-): Layer.Layer<OAuth2Client, OAuth2Error.ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<OAuth2Client, OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError, HttpClient.HttpClient> =>
   Layer.scoped(OAuth2Client, make(options))

@@ -244,7 +244,13 @@ export class ConfigurationError
  * @since 0.1.0
  * @category models
  */
-export type OAuth2Error = ErrorResponse | InvalidResponse | TransportError | TimeoutError | ConfigurationError
+export type OAuth2Error =
+  | ErrorResponse
+  | InvalidResponse
+  | TransportError
+  | TimeoutError
+  | ConfigurationError
+  | DiscoveryError
 
 /**
  * @since 0.1.0
@@ -308,6 +314,9 @@ export const isRetryable = (error: OAuth2Error): boolean => {
       return transientStatuses.has(error.status)
     case "ConfigurationError":
       return false
+    case "DiscoveryError":
+      return error.kind === "Transport" || error.kind === "Timeout" ||
+        (error.kind === "Status" && error.status !== undefined && transientStatuses.has(error.status))
   }
 }
 
@@ -320,3 +329,89 @@ const definiteRefusals: ReadonlySet<string> = new Set([
   "unsupported_grant_type",
   "invalid_target"
 ])
+
+/**
+ * Why discovery failed: the metadata location answered 404 (`NotFound`) or another status (`Status`), with
+ * something that is not JSON such as an HTML page (`NotJson`), with JSON that is not valid metadata
+ * (`InvalidMetadata`), with metadata of another issuer (`IssuerMismatch`, RFC 8414 §3.3) or without the
+ * `token_endpoint` the grant needs (`NoTokenEndpoint`), with an endpoint that breaks the https rule (`Insecure`);
+ * or it did not answer (`Transport`, `Timeout`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type DiscoveryFailure =
+  | "NotFound"
+  | "Status"
+  | "NotJson"
+  | "InvalidMetadata"
+  | "IssuerMismatch"
+  | "NoTokenEndpoint"
+  | "Insecure"
+  | "Transport"
+  | "Timeout"
+
+const discoveryHints: Record<DiscoveryFailure, string> = {
+  NotFound: "Check the issuer: it is the server's issuer identifier (the \"issuer\" of its metadata), not its token " +
+    "URL; or set tokenUrl instead of issuer.",
+  Status: "Check that the issuer URL is right and the server is up.",
+  NotJson: "Check the issuer URL: the server answered with a page, not with metadata (a login page or a proxy's " +
+    "error page).",
+  InvalidMetadata: "The server's metadata does not follow RFC 8414; set tokenUrl instead of issuer.",
+  IssuerMismatch: "Set issuer to exactly the value the server publishes (RFC 8414 §3.3: no trailing slash added or " +
+    "removed, same host name). No token request was sent.",
+  NoTokenEndpoint: "Set tokenUrl instead of issuer.",
+  Insecure: "Use https, or allowInsecureHttp for a trusted private network.",
+  Transport: "Check that the server is reachable from here (DNS, proxy, firewall, TLS).",
+  Timeout: "Check that the server is reachable, or raise timeout."
+}
+
+/**
+ * Discovery of the authorization server's metadata (RFC 8414; OpenID Connect Discovery 1.0 as the fallback) failed,
+ * so the client could not be built and no token request was sent. `url` is the location whose answer ended
+ * discovery; `tried` lists the earlier locations with what they answered.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class DiscoveryError extends Schema.TaggedError<DiscoveryError>("@effect-oauth2/core/DiscoveryError")(
+  "DiscoveryError",
+  {
+    issuer: Schema.String,
+    url: Schema.String,
+    kind: Schema.Literal(
+      "NotFound",
+      "Status",
+      "NotJson",
+      "InvalidMetadata",
+      "IssuerMismatch",
+      "NoTokenEndpoint",
+      "Insecure",
+      "Transport",
+      "Timeout"
+    ),
+    reason: Schema.String,
+    status: Schema.optionalWith(Schema.Number, { exact: true }),
+    tried: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
+  }
+) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    const tried = this.tried !== undefined && this.tried.length > 0 ? ` (after ${this.tried.join("; ")})` : ""
+    return `Discovery of the authorization server ${this.issuer} failed at ${this.url}: ${this.reason}${tried}. ` +
+      discoveryHints[this.kind]
+  }
+}
+
+/**
+ * @since 0.2.0
+ * @category guards
+ */
+export const isDiscoveryError = (u: unknown): u is DiscoveryError => isOAuth2Error(u) && u._tag === "DiscoveryError"

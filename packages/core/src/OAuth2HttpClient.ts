@@ -14,7 +14,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as ClientAuth from "./ClientAuth.js"
+import * as authConfig from "./internal/authConfig.js"
 import { OAuth2Client } from "./OAuth2Client.js"
 import * as OAuth2ClientModule from "./OAuth2Client.js"
 import type * as OAuth2Error from "./OAuth2Error.js"
@@ -33,7 +33,8 @@ export type Options = OAuth2ClientModule.Options
  * background refreshes.
  *
  * The layer fails with a `ConfigurationError` when the options cannot work (an insecure or unparsable token URL,
- * a secret without a client id, ...), before any request is made.
+ * a secret without a client id, a key that cannot sign, ...), before any request is made; with `issuer` instead of
+ * `tokenUrl`, the metadata is read once here (RFC 8414) and a failure is a `DiscoveryError`.
  *
  * @example
  * ```ts
@@ -61,7 +62,11 @@ export type Options = OAuth2ClientModule.Options
  */
 export const layer = (
   options: Options
-): Layer.Layer<HttpClient.HttpClient | OAuth2Client, OAuth2Error.ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
+  HttpClient.HttpClient
+> =>
   Layer.scopedContext(
     Effect.map(
       OAuth2ClientModule.make(options),
@@ -93,7 +98,7 @@ export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<
   HttpClient.HttpClient | OAuth2Client,
-  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError,
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
 
@@ -121,37 +126,69 @@ const list = (name: string) =>
   )
 
 /**
+ * Where a platform reads more of the configuration (see {@link config}): platform-node reads
+ * `<prefix>_PRIVATE_KEY_FILE` and the `<prefix>_TLS_*_FILE` variables this way.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export interface ConfigSources {
+  /** Another source of the private key, used when `<prefix>_PRIVATE_KEY` is not set; both set is a ConfigError. */
+  readonly privateKey?: {
+    /** The variable it reads, for messages. */
+    readonly name: string
+    readonly config: Config.Config<Option.Option<Redacted.Redacted<string>>>
+  } | undefined
+  /** Whether the platform's HttpClient presents a client certificate (then `tls_client_auth` is the default method). */
+  readonly clientCertificate?: Config.Config<boolean> | undefined
+}
+
+/**
  * The options as a `Config` read from variables named `<prefix>_...` (default prefix `OAUTH2`):
  *
  * | variable | option |
  * | --- | --- |
- * | `OAUTH2_TOKEN_URL` (required) | `tokenUrl` |
+ * | `OAUTH2_TOKEN_URL` | `tokenUrl` (this or `OAUTH2_ISSUER` is required) |
+ * | `OAUTH2_ISSUER` | `issuer`: the token endpoint is discovered (RFC 8414) |
  * | `OAUTH2_CLIENT_ID` | `clientId` |
  * | `OAUTH2_CLIENT_SECRET` | `clientSecret` (Redacted) |
+ * | `OAUTH2_PRIVATE_KEY` | the `private_key_jwt` key: PKCS#8 PEM or a JWK as JSON (Redacted) |
+ * | `OAUTH2_KEY_ID` | the `kid` of that key |
  * | `OAUTH2_SCOPES` | `scopes` (space or comma separated) |
  * | `OAUTH2_AUDIENCE` | `params.audience` |
  * | `OAUTH2_RESOURCE` | `params.resource` (space or comma separated, repeated) |
- * | `OAUTH2_AUTH_METHOD` | `auth`: `client_secret_basic`, `client_secret_post`, `none` |
+ * | `OAUTH2_AUTH_METHOD` | `auth`: `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`, `none` |
  * | `OAUTH2_ORIGINS` | `origins` (space or comma separated) |
  * | `OAUTH2_TIMEOUT` | `timeout` (a duration: `10 seconds`) |
  *
- * `overrides` are merged over what is read (functions such as `parseResponse`, a `store`, ...).
+ * Without `OAUTH2_AUTH_METHOD`: `private_key_jwt` when a private key is set; with a secret, `client_secret_basic`
+ * (or what discovery finds the server supports); with a client certificate (platform-node's TLS variables),
+ * `tls_client_auth`; otherwise `none`. A method that lacks what it needs (`private_key_jwt` without a key,
+ * `client_secret_jwt` without a secret) is a ConfigError naming the missing variable. `overrides` are merged over
+ * what is read (functions such as `parseResponse`, a `store`, ...); `sources` are for platform packages.
  *
  * @since 0.1.0
  * @category config
  */
-export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Config.Config<Options> => {
+export const config = (
+  prefix = "OAUTH2",
+  overrides: Partial<Options> = {},
+  sources: ConfigSources = {}
+): Config.Config<Options> => {
   const name = (key: string) => (prefix.length > 0 ? `${prefix}_${key}` : key)
+  const url = (key: string) => Config.option(Config.string(name(key)).pipe(Config.mapOrFail(absoluteUrl(name(key)))))
   return Config.all({
-    tokenUrl: Config.string(name("TOKEN_URL")).pipe(Config.mapOrFail(absoluteUrl(name("TOKEN_URL")))),
+    tokenUrl: url("TOKEN_URL"),
+    issuer: url("ISSUER"),
     clientId: Config.option(Config.nonEmptyString(name("CLIENT_ID"))),
     clientSecret: Config.option(Config.redacted(name("CLIENT_SECRET"))),
     scopes: list(name("SCOPES")),
     audience: Config.option(Config.nonEmptyString(name("AUDIENCE"))),
     resource: list(name("RESOURCE")),
-    authMethod: Config.option(
-      Config.literal("client_secret_basic", "client_secret_post", "none")(name("AUTH_METHOD"))
-    ),
+    authMethod: Config.option(Config.literal(...authConfig.methods)(name("AUTH_METHOD"))),
+    privateKey: authConfig.privateKey(name("PRIVATE_KEY"), sources.privateKey),
+    keyId: Config.option(Config.nonEmptyString(name("KEY_ID"))),
+    clientCertificate: sources.clientCertificate ?? Config.succeed(false),
     origins: list(name("ORIGINS")).pipe(
       Config.mapOrFail((option) =>
         Option.isNone(option) ? Either.right(option) : Either.map(urls(name("ORIGINS"))(option.value), Option.some)
@@ -159,7 +196,18 @@ export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Con
     ),
     timeout: Config.option(Config.duration(name("TIMEOUT")))
   }).pipe(
-    Config.map((read): Options => {
+    Config.mapOrFail((read) => {
+      if (Option.isNone(read.tokenUrl) && Option.isNone(read.issuer)) {
+        return Either.left(
+          ConfigError.MissingData(
+            [name("TOKEN_URL")],
+            `Expected ${name("TOKEN_URL")} (the token endpoint) or ${name("ISSUER")} (to discover it) to be set`
+          )
+        )
+      }
+      return Either.map(authConfig.auth(name, sources.privateKey?.name, read), (auth) => ({ read, auth }))
+    }),
+    Config.map(({ auth, read }): Options => {
       const some = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
       const secret: Redacted.Redacted<string> | undefined = some(read.clientSecret)
       // Parameters merge: the environment's audience and resource, then the overrides' own parameters.
@@ -169,26 +217,20 @@ export const config = (prefix = "OAUTH2", overrides: Partial<Options> = {}): Con
         ...overrides.params
       }
       return {
-        tokenUrl: read.tokenUrl,
+        tokenUrl: some(read.tokenUrl),
+        issuer: some(read.issuer),
         clientId: some(read.clientId),
         clientSecret: secret,
         scopes: some(read.scopes),
         origins: some(read.origins),
         timeout: some(read.timeout),
-        ...(Option.isSome(read.authMethod) ? { auth: authFor(read.authMethod.value) } : {}),
+        ...(auth !== undefined ? { auth } : {}),
         ...overrides,
         params
       }
     })
   )
 }
-
-const authFor = (method: "client_secret_basic" | "client_secret_post" | "none") =>
-  method === "client_secret_basic"
-    ? ClientAuth.clientSecretBasic
-    : method === "client_secret_post"
-    ? ClientAuth.clientSecretPost
-    : ClientAuth.none
 
 /**
  * {@link layer} with options from environment variables (see {@link config}).
@@ -201,6 +243,6 @@ export const layerFromEnv = (
   overrides: Partial<Options> = {}
 ): Layer.Layer<
   HttpClient.HttpClient | OAuth2Client,
-  OAuth2Error.ConfigurationError | ConfigError.ConfigError,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError,
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(config(prefix, overrides), layer))

@@ -49,6 +49,11 @@ export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
 export * as TokenStore from "./TokenStore.js"
 
 /**
- * @since 0.1.0
+ * @since 0.2.0
  */
 export * as Testing from "./Testing.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Discovery from "./Discovery.js"

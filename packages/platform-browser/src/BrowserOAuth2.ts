@@ -84,8 +84,10 @@ export interface Options extends OAuth2Client.Options {
  */
 export const layer = (
   options: Options
-): Layer.Layer<HttpClient.HttpClient | OAuth2Client.OAuth2Client, OAuth2Error.ConfigurationError> =>
-  internal.layerOver(options, FetchHttpClient.layer)
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client.OAuth2Client,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError
+> => internal.layerOver(options, FetchHttpClient.layer)
 
 /**
  * {@link layer} over `XMLHttpRequest` (`BrowserHttpClient.layerXMLHttpRequest` from `@effect/platform-browser`)
@@ -115,5 +117,7 @@ export const layer = (
  */
 export const layerXhr = (
   options: Options
-): Layer.Layer<HttpClient.HttpClient | OAuth2Client.OAuth2Client, OAuth2Error.ConfigurationError> =>
-  internal.layerOver(options, xhr.layerXMLHttpRequest)
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client.OAuth2Client,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError
+> => internal.layerOver(options, xhr.layerXMLHttpRequest)

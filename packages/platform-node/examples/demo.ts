@@ -6,12 +6,17 @@
  * layer does: one token request for many concurrent calls, the cached token serving every call, and the next
  * token fetched in the background before the current one leaves service, while no call waits.
  *
- * With `OAUTH2_TOKEN_URL` set (and `OAUTH2_CLIENT_ID`, `OAUTH2_CLIENT_SECRET`, `OAUTH2_SCOPES`, ... as in
- * `NodeOAuth2.layerFromEnv`, plus `DEMO_API_URL`, the URL to GET), it runs against that server instead.
+ * `DEMO_AUTH` chooses how the client authenticates to the embedded server: `client_secret_basic` (the default),
+ * `client_secret_jwt`, or `private_key_jwt`, which makes an ES256 key pair for the run (the private key a
+ * non-extractable WebCrypto key), registers its public JWK with the server, and finds the token endpoint from the
+ * server's issuer (RFC 8414 discovery).
  *
- * Tokens and secrets are never printed.
+ * With `OAUTH2_TOKEN_URL` or `OAUTH2_ISSUER` set (and `OAUTH2_CLIENT_ID`, `OAUTH2_CLIENT_SECRET`, `OAUTH2_SCOPES`,
+ * ... as in `NodeOAuth2.layerFromEnv`, plus `DEMO_API_URL`, the URL to GET), it runs against that server instead.
+ *
+ * Tokens, secrets and keys are never printed.
  */
-import { AccessToken, OAuth2Client } from "@effect-oauth2/core"
+import { AccessToken, ClientAuth, OAuth2Client } from "@effect-oauth2/core"
 import type { OAuth2Error } from "@effect-oauth2/core"
 import { NodeOAuth2 } from "@effect-oauth2/platform-node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -32,7 +37,10 @@ import type * as Scope from "effect/Scope"
 /** Where the demo runs: the layer to use, the URLs to call, and how token requests are counted. */
 interface Setup {
   readonly header: ReadonlyArray<string>
-  readonly layer: Layer.Layer<NodeOAuth2.Services, OAuth2Error.ConfigurationError | ConfigError.ConfigError>
+  readonly layer: Layer.Layer<
+    NodeOAuth2.Services,
+    OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError | ConfigError.ConfigError
+  >
   readonly urls: ReadonlyArray<string>
   readonly tokenRequests: Effect.Effect<number>
 }
@@ -50,31 +58,93 @@ const counter = (name: string): Effect.Effect<number> =>
 
 const tokenTtlSeconds = 30
 
+/** How the demo client authenticates to the embedded server (`DEMO_AUTH`). */
+const demoAuth = Config.literal("client_secret_basic", "client_secret_jwt", "private_key_jwt")("DEMO_AUTH").pipe(
+  Config.withDefault("client_secret_basic" as const)
+)
+
+/** The id of the client the demo registers for private_key_jwt, with the public key it makes. */
+const keyClientId = "demo-key-client"
+
+/** An ES256 key pair for this run: the private key cannot leave WebCrypto; the server gets the public JWK. */
+const demoKeyPair = Effect.promise(async () => {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])
+  const publicJwk = await crypto.subtle.exportKey("jwk", pair.publicKey)
+  return { privateKey: pair.privateKey, publicJwk: { ...publicJwk, kid: "demo-es256", use: "sig" } }
+})
+
 /** The embedded servers, closed when the program ends. */
-const embedded: Effect.Effect<Setup, never, Scope.Scope> = Effect.gen(function*() {
+const embedded: Effect.Effect<Setup, ConfigError.ConfigError, Scope.Scope> = Effect.gen(function*() {
+  const method = yield* demoAuth
   const testing = yield* Effect.promise(() => import("@effect-oauth2/testing"))
+  const key = method === "private_key_jwt" ? yield* demoKeyPair : undefined
   const auth = yield* Effect.acquireRelease(
-    Effect.promise(() => testing.startAuthServer({ accessTokenTTL: tokenTtlSeconds })),
+    Effect.promise(() =>
+      testing.startAuthServer({
+        accessTokenTTL: tokenTtlSeconds,
+        ...(key !== undefined
+          ? {
+            extraClients: [{
+              client_id: keyClientId,
+              grant_types: ["client_credentials"],
+              redirect_uris: [],
+              response_types: [],
+              scope: testing.clientScope,
+              token_endpoint_auth_method: "private_key_jwt",
+              jwks: { keys: [key.publicJwk] }
+            }]
+          }
+          : {})
+      })
+    ),
     (server) => Effect.promise(() => server.close())
   )
   const api = yield* Effect.acquireRelease(
     Effect.promise(() => testing.startResourceServer({ issuer: auth.issuer, jwksUri: auth.jwksUri })),
     (server) => Effect.promise(() => server.close())
   )
-  const client = testing.clients.basic
+  const common = { scopes: ["api:read"], origins: [api.url] }
+  const client = key !== undefined
+    ? {
+      line: `${keyClientId}, private_key_jwt (an ES256 key made for this run, kid ${key.publicJwk.kid}; the ` +
+        `server holds its public JWK)`,
+      layer: NodeOAuth2.layer({
+        ...common,
+        issuer: auth.issuer,
+        clientId: keyClientId,
+        auth: ClientAuth.privateKeyJwt({ key: key.privateKey, kid: key.publicJwk.kid })
+      })
+    }
+    : method === "client_secret_jwt"
+    ? {
+      line: `${testing.clients.secretJwt.id}, client_secret_jwt (an HS256 assertion; the secret is not sent)`,
+      layer: NodeOAuth2.layer({
+        ...common,
+        tokenUrl: auth.tokenEndpoint,
+        clientId: testing.clients.secretJwt.id,
+        clientSecret: Redacted.make(testing.clients.secretJwt.secret),
+        auth: ClientAuth.clientSecretJwt()
+      })
+    }
+    : {
+      line: `${testing.clients.basic.id}, client_secret_basic`,
+      layer: NodeOAuth2.layer({
+        ...common,
+        tokenUrl: auth.tokenEndpoint,
+        clientId: testing.clients.basic.id,
+        clientSecret: Redacted.make(testing.clients.basic.secret)
+      })
+    }
   return {
     header: [
-      `authorization server  ${auth.tokenEndpoint} (embedded oidc-provider, tokens live ${tokenTtlSeconds} s)`,
+      key !== undefined
+        ? `authorization server  ${auth.issuer} (embedded oidc-provider; token endpoint discovered from the issuer, ` +
+          `tokens live ${tokenTtlSeconds} s)`
+        : `authorization server  ${auth.tokenEndpoint} (embedded oidc-provider, tokens live ${tokenTtlSeconds} s)`,
       `protected API         ${api.url} (checks each JWT access token)`,
-      `client                ${client.id}, asking for scope api:read`
+      `client                ${client.line}, asking for scope api:read`
     ],
-    layer: NodeOAuth2.layer({
-      tokenUrl: auth.tokenEndpoint,
-      clientId: client.id,
-      clientSecret: Redacted.make(client.secret),
-      scopes: ["api:read"],
-      origins: [api.url]
-    }),
+    layer: client.layer,
     urls: [`${api.url}/hello`, `${api.url}/api/reports`, `${api.url}/api/status`],
     tokenRequests: Effect.sync(() => auth.tokenRequests())
   }
@@ -82,16 +152,20 @@ const embedded: Effect.Effect<Setup, never, Scope.Scope> = Effect.gen(function*(
 
 /** Another server, from OAUTH2_* and DEMO_API_URL. */
 const fromEnv: Effect.Effect<Setup, ConfigError.ConfigError> = Effect.gen(function*() {
-  const tokenUrl = yield* Config.string("OAUTH2_TOKEN_URL")
-  const clientId = yield* Config.option(Config.string("OAUTH2_CLIENT_ID"))
+  const options = yield* NodeOAuth2.config()
   const apiUrl = yield* Config.string("DEMO_API_URL")
+  const server = options.tokenUrl !== undefined
+    ? `${String(options.tokenUrl)} (from OAUTH2_TOKEN_URL)`
+    : `${String(options.issuer)} (from OAUTH2_ISSUER; the token endpoint is discovered)`
+  const method = options.auth?.method ??
+    (options.clientSecret !== undefined ? "client_secret_basic (or what discovery finds)" : "none")
   return {
     header: [
-      `authorization server  ${tokenUrl} (from OAUTH2_TOKEN_URL)`,
+      `authorization server  ${server}`,
       `API                   ${apiUrl} (from DEMO_API_URL)`,
-      `client                ${Option.getOrElse(clientId, () => "(none)")}`
+      `client                ${options.clientId ?? "(none)"}, ${method}`
     ],
-    layer: NodeOAuth2.layerFromEnv(),
+    layer: NodeOAuth2.layer(options),
     urls: [apiUrl],
     tokenRequests: counter("oauth2_token_requests")
   }
@@ -221,8 +295,9 @@ const run = (setup: Setup) =>
   }).pipe(Effect.provide(setup.layer))
 
 const main = Effect.gen(function*() {
-  const external = yield* Config.option(Config.string("OAUTH2_TOKEN_URL"))
-  const setup = Option.isSome(external) ? yield* fromEnv : yield* embedded
+  const tokenUrl = yield* Config.option(Config.string("OAUTH2_TOKEN_URL"))
+  const issuer = yield* Config.option(Config.string("OAUTH2_ISSUER"))
+  const setup = Option.isSome(tokenUrl) || Option.isSome(issuer) ? yield* fromEnv : yield* embedded
   yield* run(setup)
 }).pipe(
   Effect.scoped,

@@ -13,6 +13,7 @@ import * as OAuth2Error from "../OAuth2Error.js"
 import * as WwwAuthenticate from "../WwwAuthenticate.js"
 import * as accessToken from "./accessToken.js"
 import * as grant from "./grant.js"
+import { resolve } from "./resolve.js"
 import { isLoopbackHost } from "./url.js"
 
 /** @internal */
@@ -59,9 +60,13 @@ export const allowedOrigin = (
 /** @internal */
 export const make = (
   options: ClientOptions
-): Effect.Effect<Service, OAuth2Error.ConfigurationError, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<
+  Service,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError,
+  HttpClient.HttpClient | Scope.Scope
+> =>
   Effect.gen(function*() {
-    const prepared = yield* Effect.suspend(() => grant.prepare(options))
+    const prepared = yield* Effect.flatMap(resolve(options), grant.prepare)
     const allowed = yield* allowedOrigin(options.origins, options.allowInsecureHttp === true)
     const base = yield* HttpClient.HttpClient
     const token = yield* accessToken.make(grant.request(prepared, base), {

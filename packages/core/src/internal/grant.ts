@@ -1,5 +1,5 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -11,7 +11,6 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Stream from "effect/Stream"
 import type * as ClientAuth from "../ClientAuth.js"
 import { defaultFor, formUrlEncode } from "../ClientAuth.js"
@@ -21,12 +20,13 @@ import { Credentials } from "../Credentials.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as TokenResponse from "../TokenResponse.js"
 import * as metrics from "./metrics.js"
+import { type Policy, retrying } from "./retry.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
-/** @internal */
-export type GrantOptions = ClientCredentialsOptions
+/** The options after resolution (`internal/resolve.ts`): a token URL is set. @internal */
+export type GrantOptions = ClientCredentialsOptions & { readonly tokenUrl: string | URL }
 /** @internal */
 export type ParamValue = ClientCredentials.ParamValue
 
@@ -44,12 +44,7 @@ export interface Prepared {
   readonly parseResponse: TokenResponse.ParseResponse | undefined
   readonly graceMillis: number
   readonly timeoutMillis: number
-  readonly retry: {
-    readonly schedule: Schedule.Schedule<unknown, OAuth2Error.OAuth2Error>
-    readonly while: (error: OAuth2Error.OAuth2Error) => boolean
-    readonly retryAfterCapMillis: number
-    readonly budgetMillis: number
-  } | undefined
+  readonly retry: Policy | undefined
   readonly maxResponseBytes: number
   readonly cacheKey: string
   /** Values masked in any excerpt: the secret as sent, and as it appears in an echoed form body. */
@@ -79,7 +74,8 @@ const reserved = new Set([
   "scope"
 ])
 
-const millis = (input: Duration.DurationInput, what: string): number | OAuth2Error.ConfigurationError => {
+/** A duration option in milliseconds, or the ConfigurationError that names it. @internal */
+export const millis = (input: Duration.DurationInput, what: string): number | OAuth2Error.ConfigurationError => {
   const decoded = Duration.decodeUnknown(input)
   if (Option.isNone(decoded)) return new OAuth2Error.ConfigurationError({ reason: `${what} is not a duration` })
   const ms = Duration.toMillis(decoded.value)
@@ -391,11 +387,6 @@ const originOf = (url: string): string | undefined => {
   }
 }
 
-const currentTime = Effect.clockWith((clock) => clock.currentTimeMillis)
-
-const retryAfterOf = (error: OAuth2Error.OAuth2Error): number | undefined =>
-  error._tag === "ErrorResponse" || error._tag === "InvalidResponse" ? error.retryAfter : undefined
-
 /**
  * The token request with retries (transient failures only, backoff with jitter, `Retry-After` honoured up to a
  * cap) inside an overall budget, traced as one span.
@@ -408,45 +399,17 @@ export const request = (
 ): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> => {
   const once = attempt(prepared, client)
   const retry = prepared.retry
-  const withRetry = retry === undefined ? once : Effect.flatMap(currentTime, (start) => {
-    const retryAfter = (error: OAuth2Error.OAuth2Error) => {
-      const after = retryAfterOf(error)
-      return after === undefined ? undefined : Math.min(after, retry.retryAfterCapMillis)
-    }
-    return once.pipe(
-      Effect.retry(
-        retry.schedule.pipe(
-          Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
-          Schedule.whileInput(retry.while),
-          Schedule.modifyDelay(([, error], delay) => {
-            const after = retryAfter(error)
-            return after === undefined ? delay : Duration.max(delay, Duration.millis(after))
-          }),
-          // When the server asks for a longer wait than the budget has left, its answer is the result now.
-          Schedule.checkEffect((error: OAuth2Error.OAuth2Error) =>
-            Effect.map(currentTime, (now) => {
-              const after = retryAfter(error)
-              return after === undefined || now - start + after < retry.budgetMillis
-            })
-          ),
-          Schedule.onDecision(([, error], decision) =>
-            ScheduleDecision.isContinue(decision)
-              ? Effect.logWarning(`OAuth2 token request failed, retrying: ${error.message}`)
-              : Effect.void
-          )
-        )
-      ),
-      Effect.timeoutFail({
-        duration: Duration.millis(retry.budgetMillis),
-        onTimeout: () =>
-          new OAuth2Error.TimeoutError({
-            tokenEndpoint: prepared.endpoint,
-            stage: "budget",
-            timeoutMillis: retry.budgetMillis
-          })
-      })
-    )
-  })
+  const withRetry = retry === undefined ? once : retrying(once, retry, "token request").pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(retry.budgetMillis),
+      onTimeout: () =>
+        new OAuth2Error.TimeoutError({
+          tokenEndpoint: prepared.endpoint,
+          stage: "budget",
+          timeoutMillis: retry.budgetMillis
+        })
+    })
+  )
   return withRetry.pipe(
     Effect.tapBoth({
       onFailure: (error) => Effect.annotateCurrentSpan("oauth2.outcome", error._tag),
@@ -470,12 +433,3 @@ export const request = (
     })
   )
 }
-
-/** @internal */
-export const grant = (
-  options: GrantOptions
-): Effect.Effect<Credentials, OAuth2Error.OAuth2Error, HttpClient.HttpClient> =>
-  Effect.flatMap(
-    Effect.suspend(() => prepare(options)),
-    (prepared) => Effect.flatMap(HttpClient.HttpClient, (client) => request(prepared, client))
-  )

@@ -7,6 +7,8 @@ const jsonKey = new RegExp(`"(?:${sensitiveKeys})"\\s*:\\s*`, "gi")
 const formField = new RegExp(`(^|[&?#\\s])(${sensitiveKeys})=([^&\\s]*)`, "gi")
 // An echoed `Authorization: Basic` header: its base64 is the client id and secret.
 const basicCredentials = /\b(Basic\s+)[A-Za-z0-9+/]{8,}={0,2}/gi
+// A JWT (a client assertion, a token) wherever it is echoed: a description, a Location, an unnamed field.
+const compactJwt = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
 
 const maskSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
   for (const secret of secrets) {
@@ -68,11 +70,12 @@ const maskFields = (text: string): string =>
   maskJsonFields(text).replace(
     formField,
     (_, lead: string, key: string) => `${lead}${key}=***`
-  ).replace(basicCredentials, (_, lead: string) => `${lead}***`)
+  ).replace(basicCredentials, (_, lead: string) => `${lead}***`).replace(compactJwt, "***")
 
 /**
- * Masks every occurrence of the given secret values, the values of token and secret fields (JSON or form) and
- * echoed Basic credentials in a text taken from a response (a reason, an error description, a Location).
+ * Masks every occurrence of the given secret values, the values of token and secret fields (JSON or form), echoed
+ * Basic credentials and anything shaped like a JWT in a text taken from a response (a reason, an error description,
+ * a Location).
  *
  * @internal
  */

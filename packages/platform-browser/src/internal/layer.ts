@@ -14,7 +14,10 @@ export interface Options extends OAuth2Client.Options {
 export const layerOver = (
   options: Options,
   platform: Layer.Layer<HttpClient.HttpClient>
-): Layer.Layer<HttpClient.HttpClient | OAuth2Client.OAuth2Client, OAuth2Error.ConfigurationError> => {
+): Layer.Layer<
+  HttpClient.HttpClient | OAuth2Client.OAuth2Client,
+  OAuth2Error.ConfigurationError | OAuth2Error.DiscoveryError
+> => {
   const { tracePropagation, ...rest } = options
   const base = Layer.effect(
     HttpClient.HttpClient,
