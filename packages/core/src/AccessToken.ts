@@ -77,8 +77,19 @@ export interface Options {
   readonly defaultLifetime?: Duration.DurationInput | undefined
   /** The first wait after a failed background fetch; doubles per failure up to 1 min. Default 1 s. */
   readonly backgroundBackoff?: Duration.DurationInput | undefined
-  /** Where tokens are kept; default none (memory of this AccessToken only). */
+  /**
+   * Where tokens are kept; default none (memory of this AccessToken only). A store that coordinates (a lease and
+   * a wait for a newer token, see {@link TokenStore.TokenStore}) makes every process that shares it use one token
+   * request per token lifetime between them.
+   */
   readonly store?: TokenStore.TokenStore | undefined
+  /**
+   * How long the store's lease lets one process fetch the next token for all of them before another may take
+   * over (a holder that dies is replaced after this time; the others wait at most this long per round). Default
+   * 10 s: well above a token request's usual latency. A fetch that outlasts it may be duplicated, which is
+   * harmless.
+   */
+  readonly leaseTtl?: Duration.DurationInput | undefined
   /** The store key; the Layer uses {@link ClientCredentials.cacheKey}. */
   readonly storeKey?: string | undefined
 }
