@@ -33,6 +33,18 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     ...shared,
+    test: {
+      name: "redis",
+      environment: "node",
+      include: ["packages/redis/test/**/*.test.ts"],
+      // The fleet tests start 8 Node processes each: one file at a time keeps a 2-core machine responsive.
+      poolOptions: { forks: { singleFork: true } },
+      testTimeout: 60_000,
+      hookTimeout: 60_000
+    }
+  },
+  {
+    ...shared,
     // Vite scans the browser tests (and the workspace sources they import) for dependencies before the first run:
     // they import Effect by deep path (`effect/Effect`, ...), and a module Vite only discovers mid-run makes it
     // re-optimize and reload the page ("Vite unexpectedly reloaded a test"). With a warm cache
