@@ -63,6 +63,16 @@ const describe = (cause: unknown): string => {
   return message.length > 200 ? `${message.slice(0, 200)}…` : message
 }
 
+/**
+ * Resumes after the I/O that is already waiting has been handled. Node runs due timers before it reads sockets,
+ * so after an event-loop stall longer than the timeout the timer would otherwise fire before a reply that has long
+ * arrived: the timeout waits for this before it fails the command.
+ */
+const afterPendingIo: Effect.Effect<void> = Effect.async((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 const invalidUrl = new OAuth2Error.ConfigurationError({
   reason: "url: expected redis://[[user][:password]@]host[:port][/db] or rediss://... (TLS)"
 })
@@ -148,20 +158,21 @@ export const make = (
             })
           )
         }
-        return Effect.tryPromise({
+        const reply = Effect.tryPromise({
           try: (signal) => client.sendCommand(args, { abortSignal: signal }) as Promise<A>,
           catch: (cause) =>
             new TokenStore.TokenStoreError({ operation, description: `Redis ${what} failed: ${describe(cause)}` })
-        }).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new TokenStore.TokenStoreError({
-                operation,
-                description: `Redis did not answer ${what} within ${timeout} ms (check that it is up and reachable)`
-              })
-          })
+        })
+        const timedOut = Effect.sleep(timeout).pipe(
+          Effect.zipRight(afterPendingIo),
+          Effect.zipRight(Effect.fail(
+            new TokenStore.TokenStoreError({
+              operation,
+              description: `Redis did not answer ${what} within ${timeout} ms (check that it is up and reachable)`
+            })
+          ))
         )
+        return Effect.raceFirst(reply, timedOut)
       })
 
     const encode = (credentials: Credentials.Credentials, redisKey: string) =>
