@@ -47,3 +47,8 @@ export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
  * @since 0.1.0
  */
 export * as TokenStore from "./TokenStore.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as KeyedClient from "./KeyedClient.js"
