@@ -18,22 +18,21 @@ export const defaults = {
 }
 
 /**
- * Which keys hold a client and when each was last used: the least recently used one makes room when the map is
- * full. An entry belongs to one generation of a key's client, so the finalizer of a closed client never removes
- * the record of the client made after it.
+ * When each key was last used, for the least-recently-used choice when the map is full. A key whose client was
+ * closed by idle time keeps its record until it is the oldest; then it is dropped, or its client closed. No
+ * finalizer is registered per client for this (a finalizer per RcMap entry kept ~1.5 KiB per closed client alive).
  */
 interface Recency<K> {
-  readonly entries: MutableHashMap.MutableHashMap<K, { seq: number; readonly generation: number }>
+  readonly lastUsed: MutableHashMap.MutableHashMap<K, number>
   seq: number
-  generations: number
 }
 
 const leastRecent = <K>(recency: Recency<K>): Option.Option<K> => {
   let oldest: K | undefined
   let seq = Infinity
-  for (const [key, entry] of recency.entries) {
-    if (entry.seq < seq) {
-      seq = entry.seq
+  for (const [key, used] of recency.lastUsed) {
+    if (used < seq) {
+      seq = used
       oldest = key
     }
   }
@@ -46,7 +45,7 @@ export const make = <K, E = never, R = never>(
 ): Effect.Effect<KeyedClient<K, E>, never, HttpClient.HttpClient | Scope.Scope | R> =>
   Effect.gen(function*() {
     const capacity = Math.max(1, options.capacity ?? defaults.capacity)
-    const recency: Recency<K> = { entries: MutableHashMap.empty(), seq: 0, generations: 0 }
+    const recency: Recency<K> = { lastUsed: MutableHashMap.empty(), seq: 0 }
 
     const lookup = (
       key: K
@@ -56,16 +55,6 @@ export const make = <K, E = never, R = never>(
       Scope.Scope | HttpClient.HttpClient | R
     > =>
       Effect.gen(function*() {
-        const generation = ++recency.generations
-        MutableHashMap.set(recency.entries, key, { seq: ++recency.seq, generation })
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            const entry = MutableHashMap.get(recency.entries, key)
-            if (Option.isSome(entry) && entry.value.generation === generation) {
-              MutableHashMap.remove(recency.entries, key)
-            }
-          })
-        )
         const given = options.options(key)
         return yield* OAuth2Client.make(Effect.isEffect(given) ? yield* given : given)
       })
@@ -78,25 +67,31 @@ export const make = <K, E = never, R = never>(
     // Closes the least recently used clients until there is room for one more. A client in use is taken out of
     // the map at once and closed when its last user is done.
     const makeRoom = Effect.gen(function*() {
-      while (MutableHashMap.size(recency.entries) >= capacity) {
+      while (MutableHashMap.size(recency.lastUsed) >= capacity) {
         const oldest = leastRecent(recency)
         if (Option.isNone(oldest)) return
-        MutableHashMap.remove(recency.entries, oldest.value)
+        MutableHashMap.remove(recency.lastUsed, oldest.value)
         yield* RcMap.invalidate(map, oldest.value)
       }
     })
 
-    const get = (key: K): Effect.Effect<OAuth2Client.Service, OAuth2Error.ConfigurationError | E, Scope.Scope> =>
-      Effect.gen(function*() {
+    // One caller at a time makes room and records its key, so concurrent first uses of new keys cannot overshoot
+    // the capacity while their clients are being made.
+    const admission = yield* Effect.makeSemaphore(1)
+    const admit = (key: K) =>
+      admission.withPermits(1)(Effect.gen(function*() {
         if (!(yield* RcMap.has(map, key))) yield* makeRoom
-        const service = yield* RcMap.get(map, key).pipe(
+        MutableHashMap.set(recency.lastUsed, key, ++recency.seq)
+      }))
+
+    const get = (key: K): Effect.Effect<OAuth2Client.Service, OAuth2Error.ConfigurationError | E, Scope.Scope> =>
+      Effect.zipRight(
+        admit(key),
+        RcMap.get(map, key).pipe(
           // A client that could not be made is not kept: the next use tries again.
           Effect.tapError(() => RcMap.invalidate(map, key))
         )
-        const entry = MutableHashMap.get(recency.entries, key)
-        if (Option.isSome(entry)) entry.value.seq = ++recency.seq
-        return service
-      })
+      )
 
     const httpClient = (key: K): HttpClient.HttpClient =>
       HttpClient.makeWith(
@@ -124,7 +119,7 @@ export const make = <K, E = never, R = never>(
       httpClient,
       invalidate: (key) =>
         Effect.zipRight(
-          Effect.sync(() => MutableHashMap.remove(recency.entries, key)),
+          Effect.sync(() => MutableHashMap.remove(recency.lastUsed, key)),
           RcMap.invalidate(map, key)
         ),
       keys: RcMap.keys(map)
