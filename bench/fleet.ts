@@ -67,7 +67,8 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     const burstRequests: Array<number> = []
     let burstFailures = 0
     for (let r = 0; r < settings.burstRounds; r++) {
-      await all(members, (m) => m.configure(config(true)))
+      const round = config(true) // one key prefix for the whole fleet
+      await all(members, (m) => m.configure(round))
       await servers.reset()
       const stats = sum(await all(members, (m) => m.burst(settings.burst)))
       burstFailures += stats.failed
@@ -77,7 +78,8 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     // Continuous use over several lifetimes; `outage` stops redis-server for 3 periods in the middle.
     const continuous = async (store: boolean, outage: boolean) => {
       await servers.config({ expiresIn: settings.expiresIn, delayMs: 0 })
-      await all(members, (m) => m.configure(config(store)))
+      const shared = config(store) // one key prefix for the whole fleet
+      await all(members, (m) => m.configure(shared))
       await servers.reset()
       await all(members, (m) => m.run(settings.concurrency, settings.pauseMs))
       // Timed from the first token request, so the start-up of the processes does not count.
