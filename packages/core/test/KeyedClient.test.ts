@@ -14,7 +14,7 @@ const endpoint = (expiresIn = 3600) => {
   const stalled = new Set<string>()
   let interrupted = 0
   const http = TestHttp.make((request) => {
-    if (request.url.hostname === "api.test") return { json: { authorization: request.headers["authorization"] } }
+    if (request.url.hostname.includes("api.")) return { json: { authorization: request.headers["authorization"] } }
     const tenant = request.form.get("audience") ?? "?"
     if (stalled.has(tenant)) {
       return Effect.as(
@@ -29,7 +29,7 @@ const endpoint = (expiresIn = 3600) => {
   return {
     http,
     tokenRequests: (tenant?: string) =>
-      http.count((r) => r.url.hostname === "as.test" && (tenant === undefined || r.form.get("audience") === tenant)),
+      http.count((r) => r.method === "POST" && (tenant === undefined || r.form.get("audience") === tenant)),
     stall: (tenant: string) => stalled.add(tenant),
     interrupted: () => interrupted
   }
@@ -197,5 +197,32 @@ describe("KeyedClient", () => {
       yield* tenants.invalidate("a")
       assert.deepStrictEqual(yield* keysOf(tenants), ["b"])
       assert.strictEqual(yield* tokenOf(tenants, "a"), "a-2")
+    }))
+
+  it.scoped("the README example: a tenant's request goes out with that tenant's token", () =>
+    Effect.gen(function*() {
+      const e = endpoint()
+      process.env.GATEWAY_SECRET = "gateway-secret"
+      // The README's program, with the in-memory HttpClient in place of NodeHttpClient.layerUndici.
+      const program = Effect.gen(function*() {
+        const store = TokenStore.makeMemory() // tokens outlive the clients closed by capacity or idle time
+        const tenants = yield* KeyedClient.make({
+          options: (tenant: string) => ({
+            tokenUrl: `https://${tenant}.auth.example.com/oauth2/token`,
+            clientId: "gateway",
+            clientSecret: Redacted.make(process.env.GATEWAY_SECRET!),
+            params: { audience: `https://${tenant}.api.example.com` },
+            origins: [`https://${tenant}.api.example.com`],
+            store
+          }),
+          capacity: 1000,
+          idleTimeToLive: "15 minutes"
+        })
+        const response = yield* tenants.httpClient("acme").get("https://acme.api.example.com/orders")
+        return yield* response.json
+      }).pipe(Effect.scoped, Effect.provide(e.http.layer))
+      assert.deepStrictEqual(yield* program, { authorization: "Bearer https://acme.api.example.com-1" })
+      assert.strictEqual(e.http.requests[0].url.hostname, "acme.auth.example.com")
+      delete process.env.GATEWAY_SECRET
     }))
 })
