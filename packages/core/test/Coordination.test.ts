@@ -46,6 +46,17 @@ const member = (e: ReturnType<typeof endpoint>, store: TokenStore.TokenStore, op
 
 const value = (c: Credentials.Credentials) => Redacted.value(c.accessToken)
 
+/** Two lifecycles on one memory store, both holding tok-1 (one token request). */
+const pairHoldingFirstToken = Effect.gen(function*() {
+  const e = endpoint()
+  const store = TokenStore.makeMemory()
+  const a = yield* member(e, store)
+  const b = yield* member(e, store)
+  yield* a.get
+  yield* b.get
+  return { a, b, e, store }
+})
+
 /** Lets forked fibers run (in real time) without moving the TestClock. */
 const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
 
@@ -89,12 +100,7 @@ describe("fleet single-flight (memory store)", () => {
 
   it.scoped("before its own refresh a lifecycle adopts a newer token another one stored", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const store = TokenStore.makeMemory()
-      const a = yield* member(e, store)
-      const b = yield* member(e, store)
-      yield* a.get
-      yield* b.get
+      const { a, b, e, store } = yield* pairHoldingFirstToken
       yield* TestClock.adjust("3270 seconds")
       yield* a.get // a refreshes ahead
       yield* settle
@@ -156,12 +162,7 @@ describe("fleet single-flight (memory store)", () => {
 
   it.scoped("invalidate is compare-and-delete fleet-wide: a late 401 for an old token keeps the newer stored one", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const store = TokenStore.makeMemory()
-      const a = yield* member(e, store)
-      const b = yield* member(e, store)
-      yield* a.get
-      yield* b.get
+      const { a, b, e, store } = yield* pairHoldingFirstToken
       // b's API call gets a 401 for tok-1: b drops it fleet-wide and fetches tok-2
       assert.isTrue(yield* b.invalidate("tok-1"))
       assert.strictEqual(value(yield* b.get), "tok-2")

@@ -49,14 +49,21 @@ const tokenOf = (tenants: KeyedClient.KeyedClient<string, unknown>, tenant: stri
       Effect.map(client.token.get, (credentials) => Redacted.value(credentials.accessToken)))
   )
 
+/** A keyed client over a fresh endpoint, with `tenantOptions` and the given settings. */
+const keyed = (settings: Omit<KeyedClient.Options<string>, "options"> = {}) =>
+  Effect.gen(function*() {
+    const e = endpoint()
+    const tenants = yield* KeyedClient.make({ options: tenantOptions, ...settings }).pipe(Effect.provide(e.http.layer))
+    return { e, tenants }
+  })
+
 const keysOf = (tenants: KeyedClient.KeyedClient<string, unknown>) =>
   Effect.map(tenants.keys, (keys) => [...keys].sort())
 
 describe("KeyedClient", () => {
   it.scoped("each key gets a client made from its own options; concurrent first uses of a key make 1 token request", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const tenants = yield* KeyedClient.make({ options: tenantOptions }).pipe(Effect.provide(e.http.layer))
+      const { e, tenants } = yield* keyed()
       const tokens = yield* Effect.all(Array.from({ length: 100 }, () => tokenOf(tenants, "acme")), {
         concurrency: "unbounded"
       })
@@ -69,10 +76,7 @@ describe("KeyedClient", () => {
 
   it.scoped("at capacity, the least recently used client is closed to make room", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const tenants = yield* KeyedClient.make({ options: tenantOptions, capacity: 2 }).pipe(
-        Effect.provide(e.http.layer)
-      )
+      const { tenants } = yield* keyed({ capacity: 2 })
       yield* tokenOf(tenants, "a")
       yield* tokenOf(tenants, "b")
       yield* tokenOf(tenants, "a") // a is now more recent than b
@@ -85,10 +89,7 @@ describe("KeyedClient", () => {
 
   it.scoped("1,000 keys (16 at a time) with capacity 100: never more than 100 clients open, 1 token request each", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const tenants = yield* KeyedClient.make({ options: tenantOptions, capacity: 100 }).pipe(
-        Effect.provide(e.http.layer)
-      )
+      const { e, tenants } = yield* keyed({ capacity: 100 })
       let most = 0
       // 16 callers at a time, each on a new key: admission is serialized, so they cannot overshoot together
       yield* Effect.forEach(Array.from({ length: 1000 }, (_, i) => `t${i}`), (tenant) =>
@@ -102,10 +103,7 @@ describe("KeyedClient", () => {
 
   it.scoped("a client unused for idleTimeToLive is closed; one in use is not", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const tenants = yield* KeyedClient.make({ options: tenantOptions, idleTimeToLive: "1 minute" }).pipe(
-        Effect.provide(e.http.layer)
-      )
+      const { tenants } = yield* keyed({ idleTimeToLive: "1 minute" })
       yield* tokenOf(tenants, "idle")
       // "busy" is held by this test's scope for the whole test
       yield* Effect.flatMap(tenants.get("busy"), (client) => client.token.get)
@@ -190,8 +188,7 @@ describe("KeyedClient", () => {
 
   it.scoped("invalidate closes a key's client at once; the next use makes a new one", () =>
     Effect.gen(function*() {
-      const e = endpoint()
-      const tenants = yield* KeyedClient.make({ options: tenantOptions }).pipe(Effect.provide(e.http.layer))
+      const { tenants } = yield* keyed()
       yield* tokenOf(tenants, "a")
       yield* tokenOf(tenants, "b")
       yield* tenants.invalidate("a")

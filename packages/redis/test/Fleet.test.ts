@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
 import { all, type Fleet, fleet, type Member } from "./fleet/Fleet.js"
-import { startFleetServer } from "./fleet/FleetServer.js"
+import { fleetServer } from "./fleet/FleetServer.js"
 import type { CallStats, MemberConfig } from "./fleet/protocol.js"
 import { redisServer } from "./utils.js"
 
@@ -34,10 +34,7 @@ const clientSecret = "fleet-client-secret-Xv3"
 const scenario = (overrides: Partial<MemberConfig> & { readonly encryptionKey?: string } = {}) =>
   Effect.gen(function*() {
     const { redis } = yield* Env
-    const server = yield* Effect.acquireRelease(
-      Effect.promise(() => startFleetServer()),
-      (s) => Effect.promise(() => s.close())
-    )
+    const server = yield* fleetServer
     const prefix = `fleet-${crypto.randomBytes(4).toString("hex")}:`
     const config: MemberConfig = {
       tokenUrl: server.tokenUrl,
@@ -77,6 +74,20 @@ const sleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setT
 const rotation = { expiresIn: 4, periodMs: 2_000 }
 const rotating: Partial<MemberConfig> = { expiryGraceMs: 0, refreshMarginMs: 1_000, refreshAheadMs: 1_000 }
 
+/**
+ * Every member calls the API continuously (2 loops, 50 ms pauses) with rotating tokens; `start` is the arrival of
+ * the first token request, so the start-up of the processes does not count.
+ */
+const continuousUse = (fleet: Fleet) =>
+  Effect.gen(function*() {
+    const { config, server } = yield* scenario(rotating)
+    server.configure({ expiresIn: rotation.expiresIn })
+    yield* configureAll(fleet.members, config)
+    const first = server.nextTokenRequest()
+    yield* Effect.promise(() => all(fleet.members, (m) => m.run(2, 50)))
+    return { server, start: (yield* Effect.promise(() => first)).time }
+  })
+
 const cacheKeyOf = (config: MemberConfig) =>
   ClientCredentials.cacheKey({
     tokenUrl: config.tokenUrl,
@@ -102,14 +113,9 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
   it.scoped("5 token lifetimes of continuous use across the 8 processes make 5 token requests", () =>
     Effect.gen(function*() {
       const { fleet } = yield* Env
-      const { config, server } = yield* scenario(rotating)
-      server.configure({ expiresIn: rotation.expiresIn })
-      yield* configureAll(fleet.members, config)
-      const first = server.nextTokenRequest()
-      yield* Effect.promise(() => all(fleet.members, (m) => m.run(2, 50)))
-      // Counted from the first token request, so start-up skew does not matter: by 4.5 periods the fleet has
-      // rotated to its 5th token, and the 6th is half a period away.
-      const start = (yield* Effect.promise(() => first)).time
+      const { server, start } = yield* continuousUse(fleet)
+      // By 4.5 periods from the first token request the fleet has rotated to its 5th token; the 6th is half a
+      // period away.
       yield* sleep(start + 4.5 * rotation.periodMs - Date.now())
       const stats = sum(yield* Effect.promise(() => all(fleet.members, (m) => m.stop())))
       const requests = server.tokenRequests()
@@ -160,12 +166,7 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
   it.scoped("redis-server stopped during the run: 0 failed requests; after its restart, coordination resumes", () =>
     Effect.gen(function*() {
       const { fleet, redis } = yield* Env
-      const { config, server } = yield* scenario(rotating)
-      server.configure({ expiresIn: rotation.expiresIn })
-      yield* configureAll(fleet.members, config)
-      const first = server.nextTokenRequest()
-      yield* Effect.promise(() => all(fleet.members, (m) => m.run(2, 50)))
-      const start = (yield* Effect.promise(() => first)).time
+      const { server, start } = yield* continuousUse(fleet)
       const p = rotation.periodMs
       yield* sleep(start + 1.5 * p - Date.now())
       const coordinated = server.tokenRequests().length

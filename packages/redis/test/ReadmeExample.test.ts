@@ -6,7 +6,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import * as crypto from "node:crypto"
-import { startFleetServer } from "./fleet/FleetServer.js"
+import { fleetServer } from "./fleet/FleetServer.js"
 import { redisServer } from "./utils.js"
 
 /** The README's `Auth`, with its URLs as parameters. */
@@ -41,10 +41,7 @@ describe("README: Running a fleet", () => {
   it.scopedLive("two replicas built like the example share one token", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const server = yield* Effect.acquireRelease(
-        Effect.promise(() => startFleetServer()),
-        (s) => Effect.promise(() => s.close())
-      )
+      const server = yield* fleetServer
       process.env.TOKEN_ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64")
       const env = { redisUrl: redis.url, tokenUrl: server.tokenUrl, apiOrigin: new URL(server.apiUrl).origin }
       const replica = Effect.scoped(Effect.provide(callApi(server.apiUrl), readmeAuth(env)))
@@ -55,10 +52,7 @@ describe("README: Running a fleet", () => {
   it.scopedLive("the environment variant reads OAUTH2_* and OAUTH2_REDIS_*", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const server = yield* Effect.acquireRelease(
-        Effect.promise(() => startFleetServer()),
-        (s) => Effect.promise(() => s.close())
-      )
+      const server = yield* fleetServer
       const provider = ConfigProvider.fromMap(
         new Map([
           ["OAUTH2_TOKEN_URL", server.tokenUrl],

@@ -9,20 +9,14 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
 import { createClient, type RedisClientType } from "redis"
+import type { Options as RedisTokenStoreOptions } from "../RedisTokenStore.js"
 import * as encryption from "./encryption.js"
 
 /** Any node-redis client, whatever its modules, scripts and RESP version. @internal */
 export type AnyRedisClient = RedisClientType<any, any, any, any, any>
 
 /** @internal */
-export interface Options {
-  readonly url?: string | undefined
-  readonly client?: AnyRedisClient | undefined
-  readonly prefix?: string | undefined
-  readonly encryptionKey?: Redacted.Redacted<string | Uint8Array> | undefined
-  readonly commandTimeout?: Duration.DurationInput | undefined
-  readonly pollInterval?: Duration.DurationInput | undefined
-}
+export type Options = RedisTokenStoreOptions
 
 /** @internal */
 export const defaults = {

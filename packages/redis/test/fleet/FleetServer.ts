@@ -3,6 +3,8 @@
  * and an API that accepts only the tokens that endpoint issued, recording who used which token when.
  */
 import { listen } from "@effect-oauth2/testing"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
 import { memberHeader } from "./protocol.js"
@@ -105,3 +107,9 @@ export const startFleetServer = async (): Promise<FleetServer> => {
     }
   }
 }
+
+/** A fleet server for the scope. */
+export const fleetServer: Effect.Effect<FleetServer, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.promise(() => startFleetServer()),
+  (server) => Effect.promise(() => server.close())
+)
