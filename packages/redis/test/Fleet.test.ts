@@ -67,6 +67,16 @@ const logsOf = (fleet: Fleet) => fleet.members.map((m) => `member ${m.index}:\n$
 
 const sleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
+/** Waits until `f` holds, polling every 20 ms; fails after `ms`. */
+const until = (what: string, f: () => boolean, ms: number) =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + ms
+    while (!f()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })
+
 /**
  * Short tokens with a clean rotation: `expires_in` 4 s, no grace, 1 s margin and 1 s refresh-ahead, so a token is
  * replaced (in the background) 2 s after it was requested and stays usable until 3 s.
@@ -114,26 +124,22 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
     Effect.gen(function*() {
       const { fleet } = yield* Env
       const { server, start } = yield* continuousUse(fleet)
-      // By 4.5 periods from the first token request the fleet has rotated to its 5th token; the 6th is half a
-      // period away.
-      yield* sleep(start + 4.5 * rotation.periodMs - Date.now())
+      // The run lasts until the 5th token has been requested (5 lifetimes: the load of the machine delays each
+      // refresh a little, so the time is not fixed), then a moment more, in which a duplicate would show.
+      yield* until("the 5th token request", () => server.tokenRequests().length >= 5, 60_000)
+      yield* sleep(rotation.periodMs / 4)
       const stats = sum(yield* Effect.promise(() => all(fleet.members, (m) => m.stop())))
       const requests = server.tokenRequests()
       assert.strictEqual(stats.failed, 0, stats.errors.join("\n"))
       assert.strictEqual(requests.length, 5, requests.map((r) => `${r.member}@${r.time - start}`).join(" "))
-      // One per lifetime: consecutive requests about a rotation period apart (their arrival varies with the
-      // load of the machine), never two at once.
+      // One per lifetime: consecutive requests about a rotation period apart, never two for one rotation.
       for (let i = 1; i < requests.length; i++) {
         const gap = requests[i].time - requests[i - 1].time
         assert.isAtLeast(gap, rotation.periodMs / 2, `gap ${i}: ${gap} ms`)
       }
-      // Every process used every token: the fleet shared them.
-      const tokensPerMember = new Map<string, Set<string>>()
-      for (const c of server.apiCalls()) {
-        tokensPerMember.set(c.member, (tokensPerMember.get(c.member) ?? new Set()).add(c.token))
-      }
-      assert.strictEqual(tokensPerMember.size, 8)
-      assert.strictEqual(new Set(server.apiCalls().map((c) => c.token)).size, 5)
+      // Every process called the API with the shared tokens.
+      assert.strictEqual(new Set(server.apiCalls().map((c) => c.member)).size, 8)
+      assert.isTrue(server.apiCalls().every((c) => server.issued().includes(c.token)))
     }))
 
   it.scoped("the lease holder SIGKILLed mid-fetch is replaced within the lease time, and no caller fails", () =>
@@ -176,8 +182,9 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
       const duringOutage = server.tokenRequests().filter((r) => r.time >= stoppedAt).length
       yield* Effect.promise(() => redis.start())
       const restartedAt = Date.now()
-      // node-redis reconnects within ~2 s; one rotation later every process has adopted the shared token again.
-      yield* sleep(3 * p)
+      // node-redis reconnects within ~2 s (its backoff), and at its next refresh each process adopts the shared
+      // token: 4 periods leave room for a process that reconnects last.
+      yield* sleep(4 * p)
       const settledFrom = Date.now()
       yield* sleep(2 * p)
       const stats = sum(yield* Effect.promise(() => all(fleet.members, (m) => m.stop())))
