@@ -37,8 +37,10 @@ export const projects: Array<TestProjectConfiguration> = [
       name: "redis",
       environment: "node",
       include: ["packages/redis/test/**/*.test.ts"],
-      // The fleet tests start 8 Node processes each: one file at a time keeps a 2-core machine responsive.
+      // The fleet tests start 8 Node processes: one file at a time, and only after the other projects are done
+      // (group 1), so that their load does not skew the timing tests of the others on a 2-core machine.
       poolOptions: { forks: { singleFork: true } },
+      sequence: { groupOrder: 1 },
       testTimeout: 60_000,
       hookTimeout: 60_000
     }
