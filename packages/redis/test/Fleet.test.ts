@@ -163,8 +163,10 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
       const requests = server.tokenRequests()
       assert.strictEqual(requests.length, 2, "the dead holder's request and its replacement's")
       const replacedAfter = requests[1].time - requests[0].time
-      assert.isAtLeast(replacedAfter, leaseTtlMs - 200, "the others waited for the lease, not a duplicate")
-      assert.isBelow(replacedAfter, leaseTtlMs + 1_500, "and not much longer than the lease")
+      // Its lease ran out 2 s after it was taken (a little before its request arrived); a duplicate would have
+      // come within milliseconds. The margins absorb the load of a shared 2-core machine.
+      assert.isAtLeast(replacedAfter, leaseTtlMs / 2, "the others waited for the lease, not a duplicate")
+      assert.isBelow(replacedAfter, leaseTtlMs + 3_000, "and not much longer than the lease")
       assert.isBelow(Date.now() - killedAt, leaseTtlMs + 5_000)
       yield* Effect.promise(() => fleet.respawn(victim.index))
     }))
@@ -172,9 +174,11 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
   it.scoped("redis-server stopped during the run: 0 failed requests; after its restart, coordination resumes", () =>
     Effect.gen(function*() {
       const { fleet, redis } = yield* Env
-      const { server, start } = yield* continuousUse(fleet)
+      const { server } = yield* continuousUse(fleet)
       const p = rotation.periodMs
-      yield* sleep(start + 1.5 * p - Date.now())
+      // Coordinated first: the cold start and one rotation, one token request each.
+      yield* until("the 2nd token request", () => server.tokenRequests().length >= 2, 60_000)
+      yield* sleep(p / 4)
       const coordinated = server.tokenRequests().length
       yield* Effect.promise(() => redis.stop())
       const stoppedAt = Date.now()
@@ -190,13 +194,22 @@ layer(EnvLive, { timeout: "120 seconds", excludeTestServices: true })("a fleet o
       const stats = sum(yield* Effect.promise(() => all(fleet.members, (m) => m.stop())))
       assert.strictEqual(stats.failed, 0, stats.errors.join("\n"))
       assert.strictEqual(server.apiUnauthorized(), 0)
-      assert.strictEqual(coordinated, 2, `before the outage: one token per rotation for the fleet\n${logsOf(fleet)}`)
+      assert.strictEqual(
+        coordinated,
+        2,
+        `before the outage: one token per rotation for the fleet, got ${coordinated}\n${logsOf(fleet)}`
+      )
       assert.isAtLeast(duringOutage, 8, "during the outage each process fetched its own")
-      const after = server.tokenRequests().filter((r) => r.time >= settledFrom)
-      assert.isAtMost(after.length, 2, `after the restart: one request per rotation (${after.length} in 2 periods)`)
-      // During the outage the processes used a token each; once settled, only the shared ones.
-      const usedAfter = new Set(server.apiCalls().filter((c) => c.time >= settledFrom).map((c) => c.token))
-      assert.isAtMost(usedAfter.size, after.length + 1, "the fleet shares its tokens again")
+      const requests = server.tokenRequests()
+      const firstAfter = requests.findIndex((r) => r.time >= settledFrom)
+      const after = requests.length - firstAfter
+      assert.isAtLeast(firstAfter, 0, "a rotation happened in the last 2 periods")
+      assert.isAtMost(after, 2, `after the restart: one request per rotation (${after} in 2 periods)`)
+      // During the outage each process used a token of its own; once settled, every process uses the token of the
+      // first rotation after settling (it was issued at least a period before the end).
+      const shared = server.issued()[firstAfter]
+      const users = new Set(server.apiCalls().filter((c) => c.token === shared).map((c) => c.member))
+      assert.strictEqual(users.size, 8, "the fleet shares its tokens again")
       assert.isAbove(restartedAt, stoppedAt)
     }))
 
