@@ -60,6 +60,19 @@ const pairHoldingFirstToken = Effect.gen(function*() {
 /** Lets forked fibers run (in real time) without moving the TestClock. */
 const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
 
+/** Waits (in real time, at most 5 s) until `condition` holds: forked fibers have got where the test needs them. */
+const eventually = <E>(what: string, condition: Effect.Effect<boolean, E>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 250; i++) {
+      if (yield* condition) return
+      yield* settle
+    }
+    assert.fail(`timed out waiting until ${what}`)
+  })
+
+const holds = (token: AccessToken.AccessToken, expected: string) =>
+  Effect.map(token.current, (c) => Option.isSome(c) && value(c.value) === expected)
+
 const callers = (token: AccessToken.AccessToken, n: number) =>
   Effect.fork(Effect.all(Array.from({ length: n }, () => token.get), { concurrency: "unbounded" }))
 
@@ -71,9 +84,9 @@ describe("fleet single-flight (memory store)", () => {
       const store = TokenStore.makeMemory()
       const members = yield* Effect.all(Array.from({ length: 8 }, () => member(e, store)))
       const fibers = yield* Effect.forEach(members, (m) => callers(m, 100))
+      yield* eventually("the token request is in flight", Effect.sync(() => e.requests() === 1))
       yield* settle
       yield* TestClock.adjust("100 millis")
-      yield* settle
       const results = (yield* Effect.forEach(fibers, Fiber.join)).flat()
       assert.strictEqual(e.requests(), 1)
       assert.strictEqual(results.length, 800)
@@ -91,10 +104,10 @@ describe("fleet single-flight (memory store)", () => {
       yield* TestClock.adjust("3270 seconds")
       e.setDelay("100 millis")
       for (const m of members) assert.strictEqual(value(yield* m.get), "tok-1", "still served, no wait")
+      yield* eventually("the refresh is in flight", Effect.sync(() => e.requests() === 2))
       yield* settle
       yield* TestClock.adjust("100 millis")
-      yield* settle
-      for (const m of members) assert.strictEqual(value(yield* m.get), "tok-2")
+      for (const m of members) yield* eventually("every lifecycle holds tok-2", holds(m, "tok-2"))
       assert.strictEqual(e.requests(), 2, "one refresh for the whole fleet")
     }))
 
@@ -103,13 +116,11 @@ describe("fleet single-flight (memory store)", () => {
       const { a, b, e, store } = yield* pairHoldingFirstToken
       yield* TestClock.adjust("3270 seconds")
       yield* a.get // a refreshes ahead
-      yield* settle
-      assert.strictEqual(value(Option.getOrThrow(yield* store.get(key))), "tok-2")
+      yield* eventually("a stored tok-2", Effect.map(store.get(key), Option.exists((c) => value(c) === "tok-2")))
       // b reaches its refresh window later and finds tok-2 in the store
       yield* TestClock.adjust("10 seconds")
       yield* b.get
-      yield* settle
-      assert.strictEqual(value(yield* b.get), "tok-2")
+      yield* eventually("b holds tok-2", holds(b, "tok-2"))
       assert.strictEqual(e.requests(), 2)
     }))
 
@@ -121,14 +132,12 @@ describe("fleet single-flight (memory store)", () => {
       const a = yield* member(e, store, { leaseTtl: "2 seconds" })
       const b = yield* member(e, store, { leaseTtl: "2 seconds" })
       const stalled = yield* callers(a, 10)
-      yield* settle
-      assert.strictEqual(e.requests(), 1, "a holds the lease and stalls")
+      yield* eventually("a holds the lease and stalls", Effect.sync(() => e.requests() === 1))
       e.setMode("ok")
       const waiting = yield* callers(b, 10)
       yield* settle
       assert.strictEqual(e.requests(), 1, "b waits for a's token")
       yield* TestClock.adjust("2 seconds")
-      yield* settle
       const results = yield* Fiber.join(waiting)
       assert.strictEqual(e.requests(), 2, "b took the lease over after 2 s")
       assert.isTrue(results.every((c) => value(c) === "tok-1"))
@@ -144,7 +153,7 @@ describe("fleet single-flight (memory store)", () => {
       const b = yield* member(e, store)
       e.setMode("fail")
       const failing = yield* Effect.fork(Effect.flip(a.get))
-      yield* settle
+      yield* eventually("a's request is in flight", Effect.sync(() => e.requests() === 1))
       const waiting = yield* Effect.fork(b.get)
       yield* settle
       assert.strictEqual(e.requests(), 1, "b waits for a")
@@ -155,7 +164,6 @@ describe("fleet single-flight (memory store)", () => {
       // a's refusal released the lease: b does not sit out the 10 s lease
       const error = yield* Fiber.join(failing)
       assert.strictEqual(error._tag, "ErrorResponse")
-      yield* settle
       assert.strictEqual(value(yield* Fiber.join(waiting)), "tok-1")
       assert.strictEqual(e.requests(), 2)
     }))
@@ -166,7 +174,7 @@ describe("fleet single-flight (memory store)", () => {
       // b's API call gets a 401 for tok-1: b drops it fleet-wide and fetches tok-2
       assert.isTrue(yield* b.invalidate("tok-1"))
       assert.strictEqual(value(yield* b.get), "tok-2")
-      yield* settle
+      yield* eventually("b stored tok-2", Effect.map(store.get(key), Option.exists((c) => value(c) === "tok-2")))
       // a late 401 at a for tok-1 must not delete tok-2 from the store
       assert.isTrue(yield* a.invalidate("tok-1"))
       assert.strictEqual(value(Option.getOrThrow(yield* store.get(key))), "tok-2")
@@ -181,7 +189,7 @@ describe("fleet single-flight (memory store)", () => {
       const plain: TokenStore.TokenStore = { get: inner.get, set: inner.set, remove: inner.remove }
       const a = yield* member(e, plain)
       yield* a.get
-      yield* settle
+      yield* eventually("a stored its token", Effect.map(inner.get(key), Option.isSome))
       const b = yield* member(e, plain)
       assert.strictEqual(value(yield* b.get), "tok-1")
       assert.strictEqual(e.requests(), 1)
