@@ -9,7 +9,7 @@
  * on 401. Give the clients a shared `store` (`TokenStore.makeMemory()`, or Redis for a fleet) and a token outlives
  * the closing of its client: the next use of the key takes it back instead of asking for a new one.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
@@ -17,10 +17,17 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as internal from "./internal/keyedClient.js"
 import type * as OAuth2Client from "./OAuth2Client.js"
-import type * as OAuth2Error from "./OAuth2Error.js"
 
 /**
- * @since 0.1.0
+ * Why a key's client could not be made: the errors of {@link OAuth2Client.make} (options that cannot work).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ClientError = Effect.Effect.Error<ReturnType<typeof OAuth2Client.make>>
+
+/**
+ * @since 0.2.0
  * @category models
  */
 export interface Options<K, E = never, R = never> {
@@ -43,7 +50,7 @@ export interface Options<K, E = never, R = never> {
 }
 
 /**
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface KeyedClient<K, E = never> {
@@ -51,7 +58,7 @@ export interface KeyedClient<K, E = never> {
    * The client of `key`, made on its first use; it stays open at least as long as the scope (and
    * `idleTimeToLive` after).
    */
-  readonly get: (key: K) => Effect.Effect<OAuth2Client.Service, OAuth2Error.ConfigurationError | E, Scope.Scope>
+  readonly get: (key: K) => Effect.Effect<OAuth2Client.Service, ClientError | E, Scope.Scope>
   /**
    * An `HttpClient` whose requests are authenticated as `key`. A client that cannot be made fails the request
    * with a `RequestError` (reason `Encode`) whose `cause` is the error.
@@ -90,7 +97,7 @@ export interface KeyedClient<K, E = never> {
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
 export const make: <K, E = never, R = never>(

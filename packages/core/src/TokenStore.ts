@@ -81,7 +81,7 @@ export const isTokenStoreError = (u: unknown): u is TokenStoreError => Predicate
  * A lease held on a key: the right, for a short time, to fetch the next token for every process that shares the
  * store.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Lease {
@@ -120,7 +120,7 @@ export interface TokenStore {
 /**
  * A store with every coordination member.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Coordinated extends Required<TokenStore> {}
@@ -162,7 +162,7 @@ const alone: Lease = { release: Effect.void }
  * const store = TokenStore.coordinated(plain)
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
 export const coordinated = (store: TokenStore): Coordinated => ({
@@ -273,7 +273,7 @@ export const makeMemory = (): Coordinated => {
  * the Web Storage entry. `create` must not overwrite a record that is there; the closer it comes to an atomic
  * create (an exclusive file create, a link), the rarer a duplicate token request.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface LeaseRecords {
@@ -309,7 +309,7 @@ const encodeLease = Schema.encodeSync(LeaseRecord)
  * })
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
 export const withLeaseRecords = (

@@ -49,6 +49,6 @@ export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
 export * as TokenStore from "./TokenStore.js"
 
 /**
- * @since 0.1.0
+ * @since 0.2.0
  */
 export * as KeyedClient from "./KeyedClient.js"

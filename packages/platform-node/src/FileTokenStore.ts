@@ -55,7 +55,7 @@ const hashOf = (key: string): string => crypto.createHash("sha256").update(key, 
 /**
  * The name of the lease file of `key`, beside its token file: the SHA-256 of the key in hex, with `.lease`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category utils
  */
 export const leaseFileName = (key: string): string => `${hashOf(key)}.lease`

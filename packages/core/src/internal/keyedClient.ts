@@ -7,9 +7,8 @@ import * as MutableHashMap from "effect/MutableHashMap"
 import * as Option from "effect/Option"
 import * as RcMap from "effect/RcMap"
 import type * as Scope from "effect/Scope"
-import type { KeyedClient, Options } from "../KeyedClient.js"
+import type { ClientError, KeyedClient, Options } from "../KeyedClient.js"
 import * as OAuth2Client from "../OAuth2Client.js"
-import type * as OAuth2Error from "../OAuth2Error.js"
 
 /** @internal */
 export const defaults = {
@@ -51,7 +50,7 @@ export const make = <K, E = never, R = never>(
       key: K
     ): Effect.Effect<
       OAuth2Client.Service,
-      OAuth2Error.ConfigurationError | E,
+      ClientError | E,
       Scope.Scope | HttpClient.HttpClient | R
     > =>
       Effect.gen(function*() {
@@ -84,7 +83,7 @@ export const make = <K, E = never, R = never>(
         MutableHashMap.set(recency.lastUsed, key, ++recency.seq)
       }))
 
-    const get = (key: K): Effect.Effect<OAuth2Client.Service, OAuth2Error.ConfigurationError | E, Scope.Scope> =>
+    const get = (key: K): Effect.Effect<OAuth2Client.Service, ClientError | E, Scope.Scope> =>
       Effect.zipRight(
         admit(key),
         RcMap.get(map, key).pipe(
