@@ -12,6 +12,7 @@ export const alias = {
   "@effect-oauth2/platform-node": path.join(root, "packages/platform-node/src"),
   "@effect-oauth2/platform-browser": path.join(root, "packages/platform-browser/src"),
   "@effect-oauth2/cli": path.join(root, "packages/cli/src"),
+  "@effect-oauth2/redis": path.join(root, "packages/redis/src"),
   "@effect-oauth2/testing": path.join(root, "testing/src")
 }
 

@@ -44,6 +44,20 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     ...shared,
+    test: {
+      name: "redis",
+      environment: "node",
+      include: ["packages/redis/test/**/*.test.ts"],
+      // The fleet tests start 8 Node processes: one file at a time, and only after the other projects are done
+      // (group 1), so that their load does not skew the timing tests of the others on a 2-core machine.
+      poolOptions: { forks: { singleFork: true } },
+      sequence: { groupOrder: 1 },
+      testTimeout: 60_000,
+      hookTimeout: 60_000
+    }
+  },
+  {
+    ...shared,
     // Vite scans the browser tests (and the workspace sources they import) for dependencies before the first run:
     // they import Effect by deep path (`effect/Effect`, ...), and a module Vite only discovers mid-run makes it
     // re-optimize and reload the page ("Vite unexpectedly reloaded a test"). With a warm cache

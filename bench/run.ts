@@ -8,14 +8,16 @@ import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as clientAuth from "./clientAuth.js"
 import * as coldBurst from "./coldBurst.js"
+import * as fleet from "./fleet.js"
 import * as grant from "./grant.js"
 import { startServers } from "./lib.js"
 import * as memory from "./memory.js"
 import * as overhead from "./overhead.js"
 import { type Row, table } from "./report.js"
 import * as rotation from "./rotation.js"
+import * as tenants from "./tenants.js"
 
-type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth"
+type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth" | "fleet" | "tenants"
 
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 const selected = (name: Name) => only === undefined || only.includes(name)
@@ -76,6 +78,16 @@ const main = async () => {
     if (selected("clientAuth")) {
       const r = await step("client authentication", () => clientAuth.run())
       results.clientAuth = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("fleet")) {
+      const r = await step("fleet", () => fleet.run(servers))
+      results.fleet = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("tenants")) {
+      const r = await step("tenants", () => tenants.run(servers))
+      results.tenants = r.figures
       rows.push(...r.rows)
     }
   } finally {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The README's test command: lint, typecheck, then every vitest project (core, platform-node, and the browser
-// project in Chromium), closing with the plain line "N passed, N failed" that CI reads. A failing lint or
+// The README's test command: lint, typecheck, then every vitest project (core, platform-node, redis, and the
+// browser project in Chromium), closing with the plain line "N passed, N failed" that CI reads. A failing lint or
 // typecheck counts as one failed check each, and the exit code is non-zero when anything failed.
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -21,18 +21,27 @@ const run = (label, command, args) => {
   return ok
 }
 
-// The browser project drives Debian's chromium. On a fresh Debian machine, as root, install it; elsewhere say how.
+// The browser project drives Debian's chromium, the redis project Debian's redis-server. On a fresh Debian
+// machine, as root, install what is missing; elsewhere say how.
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-if (!fs.existsSync(chromium)) {
+const onPath = (name) => spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0
+const needed = [
+  ...(fs.existsSync(chromium) ? [] : ["chromium"]),
+  ...(onPath(process.env.REDIS_SERVER_PATH ?? "redis-server") ? [] : ["redis-server"])
+]
+if (needed.length > 0) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0
   if (isRoot && fs.existsSync("/usr/bin/apt-get")) {
-    console.log(`${chromium} is missing: installing Debian's chromium (apt-get install chromium)`)
+    console.log(`missing: installing Debian's ${needed.join(" and ")} (apt-get install ${needed.join(" ")})`)
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
     spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
-    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { stdio: "inherit", env })
+    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...needed], { stdio: "inherit", env })
   }
   if (!fs.existsSync(chromium)) {
     console.error(`The browser tests need Chromium at ${chromium}: install Debian's chromium or set CHROMIUM_PATH.`)
+  }
+  if (!onPath(process.env.REDIS_SERVER_PATH ?? "redis-server")) {
+    console.error("The redis tests need redis-server: install Debian's redis-server or set REDIS_SERVER_PATH.")
   }
 }
 

@@ -16,7 +16,12 @@
  *   the still-unexpired token; callers see an error only when no unexpired token is left.
  * - **Compare-and-swap invalidation.** `invalidate(token)` drops that token only if it is still the current one,
  *   so a late 401 for an old token cannot throw away a newer one.
- * - **Pluggable store.** A {@link TokenStore.TokenStore} is read on a cold start and written on every new token.
+ * - **Pluggable store.** A {@link TokenStore.TokenStore} is read before a token request and written with every new
+ *   token; a request served from the cached token never touches it, and a store failure never fails a request.
+ * - **Fleet single-flight.** With a store that coordinates (a lease and a wait for a newer token), the processes
+ *   sharing it make one token request per token lifetime between them: one holds the lease and fetches, the others
+ *   adopt its token; a refresh ahead of time adopts a newer stored token first; `invalidate` removes the stored
+ *   token only if it is still the refused one.
  * - **Scoped.** Background fetches run in the scope given to `make`; closing it stops them.
  *
  * @since 0.1.0
@@ -77,8 +82,19 @@ export interface Options {
   readonly defaultLifetime?: Duration.DurationInput | undefined
   /** The first wait after a failed background fetch; doubles per failure up to 1 min. Default 1 s. */
   readonly backgroundBackoff?: Duration.DurationInput | undefined
-  /** Where tokens are kept; default none (memory of this AccessToken only). */
+  /**
+   * Where tokens are kept; default none (memory of this AccessToken only). A store that coordinates (a lease and
+   * a wait for a newer token, see {@link TokenStore.TokenStore}) makes every process that shares it use one token
+   * request per token lifetime between them.
+   */
   readonly store?: TokenStore.TokenStore | undefined
+  /**
+   * How long the store's lease lets one process fetch the next token for all of them before another may take
+   * over (a holder that dies is replaced after this time; the others wait at most this long per round). Default
+   * 10 s: well above a token request's usual latency. A fetch that outlasts it may be duplicated, which is
+   * harmless.
+   */
+  readonly leaseTtl?: Duration.DurationInput | undefined
   /** The store key; the Layer uses {@link ClientCredentials.cacheKey}. */
   readonly storeKey?: string | undefined
 }

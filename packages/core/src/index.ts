@@ -57,3 +57,8 @@ export * as Testing from "./Testing.js"
  * @since 0.2.0
  */
 export * as Discovery from "./Discovery.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as KeyedClient from "./KeyedClient.js"

@@ -16,7 +16,14 @@
  *   `cause`; the token lifecycle logs them and carries on as on a miss.
  *
  * `sessionStorage` belongs to one tab and survives reloads; `localStorage` is shared by every tab of the origin
- * and survives restarts. Each tab still keeps its own in-memory cache: a tab reads the store on its cold start.
+ * and survives restarts. Each tab still keeps its own in-memory cache: a tab reads the store before it asks for a
+ * token.
+ *
+ * - **Tabs share one token request** (`localStorage`): the store keeps a lease entry beside the token entry
+ *   (`prefix + "lease:" + cacheKey`, a random owner and the time it runs out); the tab that takes it fetches, the
+ *   others poll the entry every 100 ms until the new token is there (`TokenStore.withLeaseRecords`). Web Storage
+ *   has no atomic create, so two tabs racing for the lease can rarely both fetch: one extra token request, nothing
+ *   worse. A 401 removes the entry only if it still holds the refused token.
  *
  * @since 0.1.0
  */
@@ -77,7 +84,7 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => TokenStore.TokenStore = internal.make
+export const make: (options?: Options) => TokenStore.Coordinated = internal.make
 
 /**
  * The same store (same keys, same JSON) over any `KeyValueStore`, such as
@@ -113,7 +120,7 @@ export const make: (options?: Options) => TokenStore.TokenStore = internal.make
 export const fromKeyValueStore: (
   store: KeyValueStore.KeyValueStore,
   options?: { readonly prefix?: string | undefined }
-) => TokenStore.TokenStore = internal.fromKeyValueStore
+) => TokenStore.Coordinated = internal.fromKeyValueStore
 
 /**
  * Removes every entry under the prefix from the storage and returns how many there were: for a sign-out, or

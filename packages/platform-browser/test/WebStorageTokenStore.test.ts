@@ -125,6 +125,22 @@ describe("WebStorageTokenStore in Chromium", () => {
         assert.strictEqual(session.tokenRequests, 1)
       })))
 
+  it.live("two layers over localStorage (as two tabs) starting together make one token request; no lease is left", () =>
+    withPrefix("tabs", (prefix) =>
+      Effect.gen(function*() {
+        const tab = () => lifetime(options(WebStorageTokenStore.make({ storage: "local", prefix })))
+        const [a, b] = yield* Effect.all([tab(), tab()], { concurrency: "unbounded" })
+        assert.strictEqual(a.status, 200)
+        assert.strictEqual(b.status, 200)
+        assert.strictEqual(a.tokenRequests + b.tokenRequests, 1)
+        assert.strictEqual(a.token, b.token)
+        assert.isNull(localStorage.getItem(`${prefix}lease:${a.cacheKey}`))
+        assert.deepStrictEqual(
+          Object.keys(localStorage).filter((key) => key.startsWith(prefix)),
+          [WebStorageTokenStore.storageKey(a.cacheKey, prefix)]
+        )
+      })))
+
   it.live("any Storage object can be given", () =>
     Effect.gen(function*() {
       const map = new Map<string, string>()

@@ -12,6 +12,11 @@
  * - A file that cannot be decoded (truncated, edited, garbage) is a miss with a warning in the log, never a
  *   crash; the next token replaces it. Other I/O failures are `TokenStoreError`s, which the token lifecycle logs
  *   before carrying on without the store.
+ * - The processes of one host that share the directory make one token request between them: the lease is a file
+ *   beside the token file (`<64 hex>.lease`, created atomically with a hard link, mode `0600`, holding a random
+ *   owner and the time it runs out); the others poll the token file every 50 ms until the holder has written the
+ *   new token or given the lease up (`TokenStore.withLeaseRecords`). A 401 removes the token file only if it
+ *   still holds the refused token.
  *
  * @since 0.1.0
  */
@@ -43,7 +48,17 @@ import * as nodePath from "node:path"
  * @since 0.1.0
  * @category utils
  */
-export const fileName = (key: string): string => `${crypto.createHash("sha256").update(key, "utf8").digest("hex")}.json`
+export const fileName = (key: string): string => `${hashOf(key)}.json`
+
+const hashOf = (key: string): string => crypto.createHash("sha256").update(key, "utf8").digest("hex")
+
+/**
+ * The name of the lease file of `key`, beside its token file: the SHA-256 of the key in hex, with `.lease`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const leaseFileName = (key: string): string => `${hashOf(key)}.lease`
 
 const encode = Schema.encode(Credentials.FromJson)
 const decode = Schema.decodeUnknown(Credentials.FromJson)
@@ -51,8 +66,13 @@ const decode = Schema.decodeUnknown(Credentials.FromJson)
 const isNotFound = (error: { readonly _tag: string; readonly reason?: string }): boolean =>
   error._tag === "SystemError" && error.reason === "NotFound"
 
+const isAlreadyExists = (error: { readonly _tag: string; readonly reason?: string }): boolean =>
+  error._tag === "SystemError" && error.reason === "AlreadyExists"
+
+type Operation = TokenStore.TokenStoreError["operation"]
+
 const storeError = (
-  operation: "get" | "set" | "remove",
+  operation: Operation,
   description: string
 ) =>
 (cause: unknown) => new TokenStore.TokenStoreError({ operation, description, cause })
@@ -62,7 +82,7 @@ const storeError = (
  * the token lifecycle down with it.
  */
 const guard = <A>(
-  operation: "get" | "set" | "remove",
+  operation: Operation,
   effect: Effect.Effect<A, TokenStore.TokenStoreError>
 ): Effect.Effect<A, TokenStore.TokenStoreError> =>
   Effect.catchAllDefect(effect, (defect) => Effect.fail(storeError(operation, "unexpected failure")(defect)))
@@ -95,7 +115,7 @@ const guard = <A>(
  */
 export const makeWith = (
   directory: string
-): Effect.Effect<TokenStore.TokenStore, never, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<TokenStore.Coordinated, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -122,24 +142,34 @@ export const makeWith = (
         return decoded
       })
 
-    const set = (key: string, credentials: Credentials.Credentials): Effect.Effect<void, TokenStore.TokenStoreError> =>
+    /** Writes `text` to a new temporary file beside `file` (exclusive create, mode 0600, flushed). */
+    const writeTemp = (operation: Operation, file: string, text: string) =>
       Effect.gen(function*() {
-        const file = fileOf(key)
         const temp = `${file}.${crypto.randomBytes(8).toString("hex")}.tmp`
-        const json = yield* encode(credentials).pipe(
-          Effect.mapError(storeError("set", "cannot encode the credentials"))
-        )
         yield* fs.makeDirectory(root, { recursive: true, mode: 0o700 }).pipe(
-          Effect.mapError(storeError("set", `cannot create the directory ${root}`))
+          Effect.mapError(storeError(operation, `cannot create the directory ${root}`))
         )
         yield* Effect.scoped(
           Effect.flatMap(
             // "wx": create exclusively, never through an existing file or symlink; 0600 whatever the umask.
             fs.open(temp, { flag: "wx", mode: 0o600 }),
-            (handle) => Effect.zipRight(handle.writeAll(new TextEncoder().encode(json)), handle.sync)
+            (handle) => Effect.zipRight(handle.writeAll(new TextEncoder().encode(text)), handle.sync)
           )
         ).pipe(
-          Effect.zipRight(fs.rename(temp, file)),
+          Effect.mapError(storeError(operation, `cannot write ${temp}`)),
+          Effect.onError(() => Effect.ignore(fs.remove(temp)))
+        )
+        return temp
+      })
+
+    const set = (key: string, credentials: Credentials.Credentials): Effect.Effect<void, TokenStore.TokenStoreError> =>
+      Effect.gen(function*() {
+        const file = fileOf(key)
+        const json = yield* encode(credentials).pipe(
+          Effect.mapError(storeError("set", "cannot encode the credentials"))
+        )
+        const temp = yield* writeTemp("set", file, json)
+        yield* fs.rename(temp, file).pipe(
           Effect.mapError(storeError("set", `cannot write ${file}`)),
           Effect.onError(() => Effect.ignore(fs.remove(temp)))
         )
@@ -153,11 +183,49 @@ export const makeWith = (
       )
     }
 
-    return {
-      get: (key) => guard("get", get(key)),
-      set: (key, credentials) => guard("set", set(key, credentials)),
-      remove: (key) => guard("remove", remove(key))
-    } satisfies TokenStore.TokenStore
+    // The lease file appears whole or not at all: it is written under a temporary name and hard-linked into place,
+    // and the link fails if a lease file is already there.
+    const leaseOf = (key: string) => path.join(root, leaseFileName(key))
+    const records: TokenStore.LeaseRecords = {
+      create: (key, value) =>
+        guard(
+          "lease",
+          Effect.flatMap(writeTemp("lease", leaseOf(key), value), (temp) =>
+            fs.link(temp, leaseOf(key)).pipe(
+              Effect.as(true),
+              Effect.catchIf(isAlreadyExists, () => Effect.succeed(false)),
+              Effect.mapError(storeError("lease", `cannot create ${leaseOf(key)}`)),
+              Effect.ensuring(Effect.ignore(fs.remove(temp)))
+            ))
+        ),
+      read: (key) =>
+        guard(
+          "lease",
+          fs.readFileString(leaseOf(key)).pipe(
+            Effect.map(Option.some<string>),
+            Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<string>())),
+            Effect.mapError(storeError("lease", `cannot read ${leaseOf(key)}`))
+          )
+        ),
+      remove: (key) =>
+        guard(
+          "release",
+          fs.remove(leaseOf(key)).pipe(
+            Effect.catchIf(isNotFound, () => Effect.void),
+            Effect.mapError(storeError("release", `cannot remove ${leaseOf(key)}`))
+          )
+        )
+    }
+
+    return TokenStore.withLeaseRecords(
+      {
+        get: (key) => guard("get", get(key)),
+        set: (key, credentials) => guard("set", set(key, credentials)),
+        remove: (key) => guard("remove", remove(key))
+      },
+      records,
+      { pollInterval: "50 millis" }
+    )
   })
 
 const nodeContext = Layer.merge(NodeFileSystem.layer, NodePath.layer)
@@ -187,11 +255,11 @@ const nodeContext = Layer.merge(NodeFileSystem.layer, NodePath.layer)
  * @since 0.1.0
  * @category constructors
  */
-export const make = (directory: string): TokenStore.TokenStore => {
+export const make = (directory: string): TokenStore.Coordinated => {
   // Resolved now, so a later change of the working directory does not move the store.
   const absolute = nodePath.resolve(directory)
-  let store: TokenStore.TokenStore | undefined
-  const resolved: Effect.Effect<TokenStore.TokenStore> = Effect.suspend(() =>
+  let store: TokenStore.Coordinated | undefined
+  const resolved: Effect.Effect<TokenStore.Coordinated> = Effect.suspend(() =>
     store !== undefined ? Effect.succeed(store) : Effect.provide(
       Effect.tap(makeWith(absolute), (made) => {
         store = made
@@ -202,6 +270,9 @@ export const make = (directory: string): TokenStore.TokenStore => {
   return {
     get: (key) => Effect.flatMap(resolved, (s) => s.get(key)),
     set: (key, credentials) => Effect.flatMap(resolved, (s) => s.set(key, credentials)),
-    remove: (key) => Effect.flatMap(resolved, (s) => s.remove(key))
+    remove: (key) => Effect.flatMap(resolved, (s) => s.remove(key)),
+    acquireLease: (key, ttl) => Effect.flatMap(resolved, (s) => s.acquireLease(key, ttl)),
+    awaitNewer: (key, after, timeout) => Effect.flatMap(resolved, (s) => s.awaitNewer(key, after, timeout)),
+    removeIf: (key, token) => Effect.flatMap(resolved, (s) => s.removeIf(key, token))
   }
 }

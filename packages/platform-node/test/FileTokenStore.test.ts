@@ -4,6 +4,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -191,6 +192,40 @@ describe("FileTokenStore", () => {
       }
     }))
 
+  it.scoped("the lease is a 0600 file beside the token file: one of 20 concurrent takers gets it, release removes it", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDirectory
+      // 20 store values over one directory, as 20 processes would have
+      const stores = Array.from({ length: 20 }, () => FileTokenStore.make(directory))
+      const leases = yield* Effect.forEach(stores, (store) => store.acquireLease(key, Duration.seconds(10)), {
+        concurrency: "unbounded"
+      })
+      const granted = leases.filter(Option.isSome)
+      assert.strictEqual(granted.length, 1)
+      const leaseFile = path.join(directory, FileTokenStore.leaseFileName(key))
+      assert.deepStrictEqual(filesIn(directory), [path.basename(leaseFile)], "no temporary file is left")
+      assert.strictEqual(mode(leaseFile), 0o600)
+      assert.deepStrictEqual(Object.keys(JSON.parse(fs.readFileSync(leaseFile, "utf8"))).sort(), ["owner", "until"])
+      yield* granted[0].value.release
+      assert.deepStrictEqual(filesIn(directory), [])
+    }))
+
+  it.scopedLive("a lease file past its time is taken over; removeIf removes the file only when it holds that token", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDirectory
+      const store = FileTokenStore.make(directory)
+      fs.writeFileSync(
+        path.join(directory, FileTokenStore.leaseFileName(key)),
+        JSON.stringify({ owner: "dead", until: 1 })
+      )
+      assert.isTrue(Option.isSome(yield* store.acquireLease(key, Duration.seconds(10))))
+      yield* store.set(key, credentials("access-2"))
+      assert.isFalse(yield* store.removeIf(key, Redacted.make("access-1")))
+      assert.isTrue(fs.existsSync(path.join(directory, FileTokenStore.fileName(key))))
+      assert.isTrue(yield* store.removeIf(key, Redacted.make("access-2")))
+      assert.isFalse(fs.existsSync(path.join(directory, FileTokenStore.fileName(key))))
+    }))
+
   it.scoped("makeWith works over any @effect/platform FileSystem", () =>
     Effect.gen(function*() {
       const directory = yield* tempDirectory
@@ -231,6 +266,22 @@ describe("FileTokenStore with NodeOAuth2.layer", () => {
       assert.strictEqual(auth.tokenRequests(), 1, "the second lifetime made no token request")
       const seen = api.seenTokens().map(bearer)
       assert.strictEqual(new Set(seen).size, 1, "the same token served both lifetimes")
+    }))
+
+  it.scopedLive("two layers over one directory (two store values, as two processes) make one token request", () =>
+    Effect.gen(function*() {
+      const { api, auth } = yield* servers()
+      const directory = yield* tempDirectory
+      const burst = Effect.scoped(
+        Effect.forEach(Array.from({ length: 50 }), () => get(`${api.url}/hello`), { concurrency: "unbounded" }).pipe(
+          Effect.provide(NodeOAuth2.layer(basicClient(auth.tokenEndpoint, { store: FileTokenStore.make(directory) })))
+        )
+      )
+      const [first, second] = yield* Effect.all([burst, burst], { concurrency: "unbounded" })
+      assert.isTrue([...first, ...second].every((status) => status === 200))
+      assert.strictEqual(auth.tokenRequests(), 1)
+      assert.strictEqual(new Set(api.seenTokens()).size, 1)
+      assert.deepStrictEqual(filesIn(directory).filter((name) => !name.endsWith(".json")), [], "no lease left")
     }))
 
   it.scopedLive("a corrupt file is a logged miss: a new token is fetched and the file is rewritten", () =>

@@ -10,7 +10,8 @@ import type * as Scope from "effect/Scope"
 import type { AccessToken as AccessTokenService, Options as AccessTokenOptions } from "../AccessToken.js"
 import type { Credentials } from "../Credentials.js"
 import type { OAuth2Error } from "../OAuth2Error.js"
-import type * as TokenStore from "../TokenStore.js"
+import * as TokenStore from "../TokenStore.js"
+import * as coordination from "./coordination.js"
 import * as metrics from "./metrics.js"
 
 /** @internal */
@@ -22,7 +23,10 @@ export const defaults = {
   refreshAhead: Duration.minutes(5),
   defaultLifetime: Duration.minutes(5),
   backgroundBackoff: Duration.seconds(1),
-  backgroundBackoffMax: Duration.minutes(1)
+  backgroundBackoffMax: Duration.minutes(1),
+  leaseTtl: Duration.seconds(10),
+  /** How many times a process waits for another's token before it fetches its own. */
+  leaseRounds: 3
 }
 
 /** @internal */
@@ -110,7 +114,6 @@ export const make = (
     const settings = settingsOf(options)
     const backoffBase = Duration.toMillis(options.backgroundBackoff ?? defaults.backgroundBackoff)
     const backoffMax = Duration.toMillis(defaults.backgroundBackoffMax)
-    const store = options.store
     const storeKey = options.storeKey ?? "default"
     const scope = yield* Effect.scope
     // The state lives in a plain cell: every read and write below is one synchronous step, so it is atomic on the
@@ -133,39 +136,38 @@ export const make = (
         return b
       })
 
-    // A store never breaks a request: typed failures and defects alike are logged and treated as a miss.
-    const guard = <A>(effect: Effect.Effect<A, TokenStore.TokenStoreError>, fallback: A): Effect.Effect<A> =>
-      Effect.catchAllCause(effect, (cause) =>
-        Effect.as(
-          Effect.logWarning(
-            `OAuth2 token store: ${
-              Cause.isFailType(cause) ? cause.error.message : "the store failed unexpectedly"
-            }; carrying on without it`
-          ),
-          fallback
-        ))
+    const store = options.store === undefined ? undefined : TokenStore.coordinated(options.store)
+    const fleet: coordination.Coordination | undefined = store === undefined ? undefined : {
+      store,
+      key: storeKey,
+      leaseTtl: Duration.decode(options.leaseTtl ?? defaults.leaseTtl),
+      rounds: defaults.leaseRounds
+    }
 
-    const fromStore: Effect.Effect<Option.Option<Entry>> = store === undefined
-      ? Effect.succeedNone
-      : Effect.gen(function*() {
-        const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
-        if (Option.isNone(stored)) return Option.none()
-        const [t, s] = yield* Effect.zip(now, read)
-        const entry = timeline(stored.value, t, settings)
-        return t < entry.usableUntil && entry.token !== s.dropped ? Option.some(entry) : Option.none()
+    // Stored credentials are taken when they are usable, not a token this lifecycle dropped, and, for a refresh
+    // ahead of time, not yet due for refresh themselves (a newer token than the one being replaced).
+    const adoptable = (background: boolean) => (credentials: Credentials): Effect.Effect<boolean> =>
+      Effect.map(Effect.zip(now, read), ([t, s]) => {
+        const entry = timeline(credentials, t, settings)
+        return t < entry.usableUntil && entry.token !== s.dropped && (!background || t < entry.refreshAfter)
       })
 
-    const save = (credentials: Credentials): Effect.Effect<void> =>
-      store === undefined ? Effect.void : guard(store.set(storeKey, credentials), undefined)
+    const obtain = (background: boolean): Effect.Effect<coordination.Obtained, OAuth2Error> =>
+      fleet === undefined
+        ? Effect.map(fetch, (credentials) => ({ credentials, fresh: true, lease: undefined }))
+        : coordination.obtain(fleet, fetch, adoptable(background))
+
+    // The new token is stored before the lease is given up, so that the processes waiting for it find it.
+    const saveAndRelease = (obtained: coordination.Obtained): Effect.Effect<void> =>
+      store === undefined ? Effect.void : Effect.zipRight(
+        obtained.fresh ? coordination.guarded(store.set(storeKey, obtained.credentials)) : Effect.void,
+        obtained.lease !== undefined ? coordination.guarded(obtained.lease.release) : Effect.void
+      )
 
     // The fetch runs in its own fiber in the token's scope, so a caller that gives up does not cancel it for the
     // others, and closing the scope stops it.
     const startFetch = (deferred: Deferred.Deferred<Credentials, OAuth2Error>, background: boolean) => {
-      const run = Effect.gen(function*() {
-        const stored = background ? Option.none<Entry>() : yield* fromStore
-        if (Option.isSome(stored)) return { credentials: stored.value.credentials, fresh: false }
-        return { credentials: yield* fetch, fresh: true }
-      }).pipe(
+      const run = obtain(background).pipe(
         Effect.onExit((exit) =>
           Effect.gen(function*() {
             const t = yield* now
@@ -181,7 +183,7 @@ export const make = (
                 nextBackgroundAt: 0
               }))
               yield* Deferred.succeed(deferred, exit.value.credentials)
-              if (exit.value.fresh) yield* save(exit.value.credentials)
+              yield* saveAndRelease(exit.value)
             } else {
               const failures = yield* modify((s) => {
                 const failures = background ? s.backgroundFailures + 1 : s.backgroundFailures
@@ -282,12 +284,8 @@ export const make = (
             ? [true, { ...s, entry: Option.none(), dropped: value }]
             : [false, s]
         )
-        if (dropped && store !== undefined) {
-          const stored = yield* guard(store.get(storeKey), Option.none<Credentials>())
-          if (Option.isSome(stored) && Redacted.value(stored.value.accessToken) === value) {
-            yield* guard(store.remove(storeKey), undefined)
-          }
-        }
+        // Fleet-wide: the stored token goes only if it is still the one that was refused (compare-and-delete).
+        if (dropped && store !== undefined) yield* coordination.guarded(store.removeIf(storeKey, Redacted.make(value)))
         return dropped
       })
 

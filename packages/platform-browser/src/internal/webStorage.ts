@@ -11,7 +11,7 @@ export const defaultPrefix = "effect-oauth2:"
 /** @internal */
 export type StorageOption = "session" | "local" | Storage
 
-type Operation = "get" | "set" | "remove"
+type Operation = TokenStore.TokenStoreError["operation"]
 
 /**
  * What a store needs from the place it keeps strings: get (null on a miss), set and remove, failing with
@@ -25,6 +25,9 @@ interface Backend {
 
 /** @internal */
 export const storageKey = (cacheKey: string, prefix: string = defaultPrefix): string => `${prefix}${cacheKey}`
+
+/** @internal */
+export const leaseKey = (cacheKey: string, prefix: string = defaultPrefix): string => `${prefix}lease:${cacheKey}`
 
 const nameOf = (storage: StorageOption): string =>
   storage === "local" ? "localStorage" : storage === "session" ? "sessionStorage" : "Web Storage"
@@ -99,7 +102,29 @@ const keyValueBackend = (store: KeyValueStore.KeyValueStore): Backend => {
 const decode = Schema.decodeEither(Credentials.FromJson)
 const encode = Schema.encodeEither(Credentials.FromJson)
 
-const fromBackend = (backend: Backend, prefix: string): TokenStore.TokenStore => ({
+/**
+ * The lease entry beside the token entry. Web Storage has no atomic create: the entry is written when absent and
+ * read back, so two tabs racing for it rarely both win (and when they do, one extra token request is the cost).
+ */
+const leaseRecords = (backend: Backend, prefix: string): TokenStore.LeaseRecords => ({
+  create: (cacheKey, value) => {
+    const key = leaseKey(cacheKey, prefix)
+    return Effect.flatMap(backend.get(key), (existing) =>
+      existing !== null
+        ? Effect.succeed(false)
+        : backend.set(key, value).pipe(
+          Effect.zipRight(backend.get(key)),
+          Effect.map((written) => written === value)
+        ))
+  },
+  read: (cacheKey) => Effect.map(backend.get(leaseKey(cacheKey, prefix)), Option.fromNullable),
+  remove: (cacheKey) => backend.remove(leaseKey(cacheKey, prefix))
+})
+
+const fromBackend = (backend: Backend, prefix: string): TokenStore.Coordinated =>
+  TokenStore.withLeaseRecords(plainStore(backend, prefix), leaseRecords(backend, prefix))
+
+const plainStore = (backend: Backend, prefix: string): TokenStore.TokenStore => ({
   get: (cacheKey) =>
     Effect.flatMap(backend.get(storageKey(cacheKey, prefix)), (raw) => {
       if (raw === null) return Effect.succeedNone
@@ -129,13 +154,13 @@ const fromBackend = (backend: Backend, prefix: string): TokenStore.TokenStore =>
 /** @internal */
 export const make = (
   options: { readonly storage?: StorageOption | undefined; readonly prefix?: string | undefined } = {}
-): TokenStore.TokenStore => fromBackend(storageBackend(options.storage ?? "session"), options.prefix ?? defaultPrefix)
+): TokenStore.Coordinated => fromBackend(storageBackend(options.storage ?? "session"), options.prefix ?? defaultPrefix)
 
 /** @internal */
 export const fromKeyValueStore = (
   store: KeyValueStore.KeyValueStore,
   options: { readonly prefix?: string | undefined } = {}
-): TokenStore.TokenStore => fromBackend(keyValueBackend(store), options.prefix ?? defaultPrefix)
+): TokenStore.Coordinated => fromBackend(keyValueBackend(store), options.prefix ?? defaultPrefix)
 
 /** @internal */
 export const clear = (
