@@ -104,7 +104,10 @@ export const layerConfig = (
 
 // A URL variable is checked when it is read, so a malformed value is a ConfigError naming the variable. The value is
 // not repeated in the message: a secret pasted into the wrong variable must not reach a log.
-const absoluteUrl = (name: string) => (value: string): Either.Either<string, ConfigError.ConfigError> => {
+const absoluteUrl = (name: string, path: ReadonlyArray<string> = [name]) =>
+(
+  value: string
+): Either.Either<string, ConfigError.ConfigError> => {
   try {
     const url = new URL(value)
     if (url.protocol === "https:" || url.protocol === "http:") return Either.right(value)
@@ -112,7 +115,10 @@ const absoluteUrl = (name: string) => (value: string): Either.Either<string, Con
     // reported below
   }
   return Either.left(
-    ConfigError.InvalidData([name], `Expected an absolute http(s) URL, got ${value.length} characters that are not one`)
+    ConfigError.InvalidData(
+      [...path],
+      `Expected an absolute http(s) URL, got ${value.length} characters that are not one`
+    )
   )
 }
 
@@ -176,7 +182,9 @@ export const config = (
   sources: ConfigSources = {}
 ): Config.Config<Options> => {
   const name = (key: string) => (prefix.length > 0 ? `${prefix}_${key}` : key)
-  const url = (key: string) => Config.option(Config.string(name(key)).pipe(Config.mapOrFail(absoluteUrl(name(key)))))
+  // Config.mapOrFail on a named primitive prefixes the error's path with the name itself: an empty path here.
+  const url = (key: string) =>
+    Config.option(Config.string(name(key)).pipe(Config.mapOrFail(absoluteUrl(name(key), []))))
   return Config.all({
     tokenUrl: url("TOKEN_URL"),
     issuer: url("ISSUER"),

@@ -397,6 +397,24 @@ describe("OAuth2HttpClient.layerConfig and config", () => {
       assert.include(String(malformed), "OAUTH2_AUTH_METHOD")
     }))
 
+  it.effect("a malformed URL variable is named once, at its own path, and its value is not repeated", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        OAuth2HttpClient.config().pipe(
+          Effect.provide(env({ OAUTH2_TOKEN_URL: "pasted-secret-Qx7", OAUTH2_CLIENT_ID: "a" }))
+        )
+      )
+      assert.strictEqual(error._op, "InvalidData")
+      if (error._op === "InvalidData") assert.deepStrictEqual(error.path, ["OAUTH2_TOKEN_URL"])
+      assert.notInclude(String(error), "OAUTH2_TOKEN_URL.OAUTH2_TOKEN_URL")
+      assert.notInclude(String(error), "pasted-secret-Qx7")
+      const issuer = yield* Effect.flip(
+        OAuth2HttpClient.config().pipe(Effect.provide(env({ OAUTH2_ISSUER: "as.example.com" })))
+      )
+      if (issuer._op === "InvalidData") assert.deepStrictEqual(issuer.path, ["OAUTH2_ISSUER"])
+      else assert.fail(`expected InvalidData, got ${issuer._op}`)
+    }))
+
   it.effect("layerConfig builds the layer from Config values", () =>
     Effect.gen(function*() {
       const s = setup()
