@@ -4,6 +4,7 @@
  *
  * - `effect-oauth2 token [--json] [--decode]`: the access token alone on stdout, so `$(effect-oauth2 token)` works.
  * - `effect-oauth2 call URL [-X METHOD] [-H header]... [-d body] [-i] [-f]`: the response body on stdout.
+ * - `effect-oauth2 discover [--issuer URL] [--location ...] [--mtls]`: the server's RFC 8414 metadata as JSON.
  *
  * Flags override the variables; the client secret comes from `OAUTH2_CLIENT_SECRET`, `--client-secret-file` or a
  * prompt, never from a flag value. On an error the message goes to stderr and nothing to stdout; the exit code is
@@ -18,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as call from "./internal/call.js"
 import { refuseSecretFlags } from "./internal/config.js"
+import * as discover from "./internal/discover.js"
 import { describe, exitCodes as codes } from "./internal/errors.js"
 import { stderrLine } from "./internal/output.js"
 import * as token from "./internal/token.js"
@@ -40,7 +42,7 @@ export const exitCodes: { readonly ok: 0; readonly failure: 1; readonly configur
  */
 export const command = Command.make("effect-oauth2").pipe(
   Command.withDescription("OAuth 2.0 client credentials from the shell, configured like OAuth2HttpClient.layerFromEnv"),
-  Command.withSubcommands([token.command, call.command])
+  Command.withSubcommands([token.command, call.command, discover.command])
 )
 
 /**

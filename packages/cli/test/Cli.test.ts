@@ -212,7 +212,7 @@ describe("effect-oauth2 call", () => {
 
 describe("effect-oauth2 failures", () => {
   it("no token URL: exit 2, the variable named, nothing on stdout", async () => {
-    assertFailure(await cli(["token"]), 2, "OAUTH2_TOKEN_URL is not set", "--token-url")
+    assertFailure(await cli(["token"]), 2, "OAUTH2_TOKEN_URL is not set", "--token-url", "OAUTH2_ISSUER", "--issuer")
   })
 
   it("a secret given as a flag value is refused with exit 2, and never echoed", async () => {
@@ -261,5 +261,35 @@ describe("effect-oauth2 failures", () => {
   it("call with a refused client: exit 1, nothing on stdout", async () => {
     const run = await cli(["call", `${apiUrl}/hello`], { ...basicEnv, OAUTH2_CLIENT_SECRET: "wrong-secret-Zq9" })
     assertFailure(run, 1, "invalid_client")
+  })
+})
+
+describe("effect-oauth2 discover", () => {
+  const issuer = inject("issuer")
+
+  it("prints the issuer's metadata as JSON, the token endpoint on stderr, and reads no credentials", async () => {
+    // Only the issuer: no client id, no secret.
+    const run = await cli(["discover"], { OAUTH2_ISSUER: issuer })
+    assert.strictEqual(run.code, 0, run.stderr)
+    const metadata = JSON.parse(run.stdout) as Record<string, unknown>
+    assert.strictEqual(metadata.issuer, issuer)
+    assert.strictEqual(metadata.token_endpoint, tokenEndpoint)
+    assert.include(run.stderr, `token endpoint: ${tokenEndpoint}`)
+    const flagged = await cli(["discover", "--issuer", issuer, "--location", "openid-configuration"])
+    assert.strictEqual(flagged.code, 0, flagged.stderr)
+    assert.strictEqual((JSON.parse(flagged.stdout) as Record<string, unknown>).issuer, issuer)
+  })
+
+  it("no issuer: exit 2 naming the variable and the flag; a wrong issuer: exit 1 with the §3.3 mismatch", async () => {
+    assertFailure(await cli(["discover"]), 2, "OAUTH2_ISSUER", "--issuer")
+    // The server's metadata names another issuer than the one asked for (a trailing slash differs).
+    assertFailure(await cli(["discover", "--issuer", `${issuer}/`]), 1, issuer)
+  })
+
+  it("token with --issuer instead of --token-url discovers the endpoint", async () => {
+    const { OAUTH2_TOKEN_URL: _, ...withoutUrl } = basicEnv
+    const run = await cli(["token", "--issuer", issuer], withoutUrl)
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.match(run.stdout.trim(), /^\S+$/)
   })
 })

@@ -25,6 +25,7 @@ export const flags = {
     Options.withDescription("the prefix of the environment variables read (OAUTH2_TOKEN_URL, ...)")
   ),
   tokenUrl: variable("token-url", "TOKEN_URL", "the token endpoint"),
+  issuer: variable("issuer", "ISSUER", "the issuer: the token endpoint is discovered from its metadata (RFC 8414)"),
   clientId: variable("client-id", "CLIENT_ID", "the client id"),
   scopes: variable("scopes", "SCOPES", "the scopes to request, space or comma separated"),
   audience: variable("audience", "AUDIENCE", "the audience parameter"),
@@ -32,7 +33,8 @@ export const flags = {
   authMethod: variable(
     "auth-method",
     "AUTH_METHOD",
-    "client authentication: client_secret_basic, client_secret_post or none"
+    "client authentication: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, " +
+      "tls_client_auth, self_signed_tls_client_auth or none"
   ),
   origins: variable("origins", "ORIGINS", "the origins that get the token, space or comma separated"),
   timeout: variable("timeout", "TIMEOUT", "the timeout of one token request, such as \"10 seconds\""),
@@ -53,6 +55,7 @@ function variable(flag: string, key: string, what: string) {
 export interface Flags {
   readonly prefix: string
   readonly tokenUrl: Option.Option<string>
+  readonly issuer: Option.Option<string>
   readonly clientId: Option.Option<string>
   readonly scopes: Option.Option<string>
   readonly audience: Option.Option<string>
@@ -92,7 +95,7 @@ const promptSecret = (clientId: string | undefined) =>
     Effect.map(Redacted.value)
   )
 
-const needsSecret = new Set(["client_secret_basic", "client_secret_post"])
+const needsSecret = new Set(["client_secret_basic", "client_secret_post", "client_secret_jwt"])
 
 /**
  * The options the commands run with: `OAuth2HttpClient.config(prefix)` read from the flags first, then the

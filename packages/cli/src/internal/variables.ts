@@ -8,6 +8,7 @@ import type * as ConfigError from "effect/ConfigError"
  */
 export const overridable = [
   ["tokenUrl", "TOKEN_URL", "--token-url"],
+  ["issuer", "ISSUER", "--issuer"],
   ["clientId", "CLIENT_ID", "--client-id"],
   ["scopes", "SCOPES", "--scopes"],
   ["audience", "AUDIENCE", "--audience"],
@@ -19,6 +20,10 @@ export const overridable = [
 
 const flagOf = (variable: string): string | undefined => {
   if (variable.endsWith("CLIENT_SECRET")) return "--client-secret-file or --prompt-secret"
+  // The token endpoint can also be discovered from the issuer.
+  if (variable.endsWith("TOKEN_URL")) {
+    return `--token-url; or set ${variable.slice(0, -"TOKEN_URL".length)}ISSUER or pass --issuer`
+  }
   return overridable.find(([, key]) => variable === key || variable.endsWith(`_${key}`))?.[2]
 }
 
