@@ -39,7 +39,7 @@
  *   }).pipe(Effect.provide(Auth)))
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -53,7 +53,7 @@ import * as internal from "./internal/testing.js"
  * The token URL the server answers at when {@link Options.tokenUrl} is not given:
  * `https://auth.test/oauth2/token`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constants
  */
 export const defaultTokenUrl: string = internal.defaultTokenUrl
@@ -61,7 +61,7 @@ export const defaultTokenUrl: string = internal.defaultTokenUrl
 /**
  * A registered client.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Client {
@@ -96,7 +96,7 @@ export interface Client {
 /**
  * A `token_endpoint_auth_method` name: the built-in ones, or the `method` of an {@link Authenticator} you add.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export type AuthMethod = "client_secret_basic" | "client_secret_post" | "none" | (string & {})
@@ -104,7 +104,7 @@ export type AuthMethod = "client_secret_basic" | "client_secret_post" | "none" |
 /**
  * A token request as the server received it, for {@link Authenticator}s.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface IncomingTokenRequest {
@@ -122,7 +122,7 @@ export interface IncomingTokenRequest {
  * request, or the answer is `invalid_client`. Built in: {@link clientSecretBasic}, {@link clientSecretPost},
  * {@link none}; add others (`private_key_jwt`, `tls_client_auth`, ...) with {@link Options.authenticators}.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Authenticator {
@@ -143,7 +143,7 @@ export interface Authenticator {
  * `client_secret_basic` (RFC 6749 §2.3.1): base64 of UTF-8 `id:secret`, each part form-decoded (unless the client
  * is registered with `basicDecoding: "none"`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category authenticators
  */
 export const clientSecretBasic: Authenticator = internal.clientSecretBasic
@@ -151,7 +151,7 @@ export const clientSecretBasic: Authenticator = internal.clientSecretBasic
 /**
  * `client_secret_post` (RFC 6749 §2.3.1): `client_id` and `client_secret` in the form body.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category authenticators
  */
 export const clientSecretPost: Authenticator = internal.clientSecretPost
@@ -159,7 +159,7 @@ export const clientSecretPost: Authenticator = internal.clientSecretPost
 /**
  * `none`: a `client_id` in the body and nothing else; the client must be registered with `authMethod: "none"`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category authenticators
  */
 export const none: Authenticator = internal.none
@@ -168,7 +168,7 @@ export const none: Authenticator = internal.none
  * What a handler answers: a web `Response`, or a description of one (`json` sets `Content-Type:
  * application/json`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export type Reply =
@@ -183,7 +183,7 @@ export type Reply =
 /**
  * The server's view of a Bearer token, at the Clock time of the request.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export type TokenCheck =
@@ -204,7 +204,7 @@ export type TokenCheck =
 /**
  * A request to your fake API, with its Bearer token already checked.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface ApiRequest {
@@ -219,7 +219,7 @@ export interface ApiRequest {
 /**
  * Your fake API. It may answer at once or with an Effect (to sleep in Clock time, to read a `Ref`, ...).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export type Handler = (request: ApiRequest) => Reply | Effect.Effect<Reply>
@@ -227,7 +227,7 @@ export type Handler = (request: ApiRequest) => Reply | Effect.Effect<Reply>
 /**
  * A token the server issued.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface IssuedToken {
@@ -244,7 +244,7 @@ export interface IssuedToken {
  * One token request, as recorded. `client_secret` and `client_assertion` values are recorded as `[redacted]`, and
  * no header is kept, so a record never holds a secret.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface TokenRequestRecord {
@@ -269,7 +269,7 @@ export interface TokenRequestRecord {
 /**
  * One request to the fake API, as recorded.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface ApiRequestRecord {
@@ -284,7 +284,7 @@ export interface ApiRequestRecord {
  * What the next token request meets instead of (or before) the normal answer. Made with {@link status},
  * {@link error}, {@link drop} and {@link delay}.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export type Step =
@@ -309,7 +309,7 @@ export type Step =
  * Answer with a bare status (an HTML page, a gateway error, a 429): a body and its content type, and `Retry-After`
  * in whole seconds.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category scripting
  */
 export const status = (
@@ -325,7 +325,7 @@ export const status = (
  * Answer with an RFC 6749 §5.2 error body (`error`, `error_description`), HTTP 400 unless `status` says otherwise;
  * `Retry-After` in whole seconds.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category scripting
  */
 export const error = (
@@ -341,7 +341,7 @@ export const error = (
  * Drop the connection: the request fails as the platform clients report a reset connection
  * (`RequestError`, reason `Transport`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category scripting
  */
 export const drop: Step = { _tag: "Drop" }
@@ -350,7 +350,7 @@ export const drop: Step = { _tag: "Drop" }
  * Answer normally after `duration` of Clock time (`Effect.sleep`): under `TestClock` the request waits until the
  * test adjusts the clock, so timeouts and slow servers are tested without waiting.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category scripting
  */
 export const delay = (duration: Duration.DurationInput): Step => ({ _tag: "Delay", duration })
@@ -358,7 +358,7 @@ export const delay = (duration: Duration.DurationInput): Step => ({ _tag: "Delay
 /**
  * The server's options.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Options {
@@ -380,7 +380,7 @@ export interface Options {
 /**
  * The running server: what it recorded, its script, and its tokens.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Service {
@@ -408,7 +408,7 @@ export interface Service {
 /**
  * The tag of the running server ({@link Service}), provided by {@link layer}.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category tags
  */
 export class AuthServer extends Context.Tag("@effect-oauth2/core/Testing/AuthServer")<AuthServer, Service>() {}
@@ -417,7 +417,7 @@ export class AuthServer extends Context.Tag("@effect-oauth2/core/Testing/AuthSer
  * Makes a server and the in-memory `HttpClient` that reaches it. Each call starts with an empty record; a client
  * id registered twice is a defect.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
 export const make: (
@@ -441,7 +441,7 @@ export const make: (
  * }).pipe(Layer.provideMerge(Testing.layer({ clients: [{ id: "svc", secret: "s3cret" }] })))
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | AuthServer> =>
@@ -458,7 +458,7 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient | Aut
  * code when there was no token), 403 `insufficient_scope` when the token lacks one of `scopes`, and `handler`
  * otherwise.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category api
  */
 export const protect: (
@@ -469,7 +469,7 @@ export const protect: (
 /**
  * A handler that answers 200 with `{ path, client_id, scope }` (the client and scopes of a valid token).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category api
  */
 export const echo: Handler = internal.echo
