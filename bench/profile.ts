@@ -34,16 +34,20 @@ const main = async () => {
         for (let i = 0; i < k; i++) yield* grant
       }))
     reference = (k) =>
-      plain.runPromise(Effect.gen(function*() {
-        const client = yield* HttpClient.HttpClient
-        for (let i = 0; i < k; i++) {
-          const response = yield* client.execute(
-            HttpClientRequest.post(servers.tokenUrl, { headers: { authorization: basic, accept: "application/json" } })
-              .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
-          )
-          yield* response.json
-        }
-      }).pipe(Effect.orDie))
+      plain.runPromise(
+        Effect.gen(function*() {
+          const client = yield* HttpClient.HttpClient
+          for (let i = 0; i < k; i++) {
+            const response = yield* client.execute(
+              HttpClientRequest.post(servers.tokenUrl, {
+                headers: { authorization: basic, accept: "application/json" }
+              })
+                .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
+            )
+            yield* response.json
+          }
+        }).pipe(Effect.orDie)
+      )
   } else {
     const auth = ManagedRuntime.make(Authenticated(servers))
     const authClient = await auth.runPromise(HttpClient.HttpClient)

@@ -49,7 +49,7 @@ const main = async () => {
     }
   }).pipe(Effect.orDie)
   const results = { ours: [] as Array<number>, reference: [] as Array<number> }
-  const measure = async (effect: Effect.Effect<void>, into: Array<number>) => {
+  const measure = async (effect: Effect.Effect<void, unknown>, into: Array<number>) => {
     const start = process.cpuUsage()
     await Effect.runPromise(effect)
     const used = process.cpuUsage(start)
@@ -60,7 +60,9 @@ const main = async () => {
     if (process.env.ONLY !== "ours") await measure(reference, results.reference)
   }
   const best = (xs: Array<number>) => Math.min(...xs.slice(1))
-  console.log(`in memory: ours ${best(results.ours).toFixed(1)} µs/grant, bare POST ${best(results.reference).toFixed(1)} µs`)
+  console.log(
+    `in memory: ours ${best(results.ours).toFixed(1)} µs/grant, bare POST ${best(results.reference).toFixed(1)} µs`
+  )
 }
 
 main().catch((error: unknown) => {
