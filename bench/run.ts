@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: starts the loopback token endpoint and API (servers.ts, in a child process), runs every
  * scenario, prints a table and writes bench/results.json. `BENCH_ONLY=overhead,rotation npm run bench` runs some
- * scenarios only (and does not write results.json). See bench/README.md.
+ * scenarios only, as does `npm run bench -- overhead rotation` (neither writes results.json). See bench/README.md.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -19,7 +19,11 @@ import * as tenants from "./tenants.js"
 
 type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth" | "fleet" | "tenants"
 
-const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+// `npm run bench -- grant overhead` or `BENCH_ONLY=grant,overhead npm run bench`: those scenarios only.
+const named = process.argv.slice(2).flatMap((arg) => arg.split(",")).map((s) => s.trim()).filter((s) => s.length > 0)
+const only = named.length > 0
+  ? named
+  : process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 const selected = (name: Name) => only === undefined || only.includes(name)
 
 const main = async () => {

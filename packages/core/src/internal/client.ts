@@ -96,21 +96,22 @@ export const requestPath = (options: PathOptions): {
     )
   )
 
-  const authorizeWith = <E>(onTokenFailure: (request: Request, error: OAuth2Error.OAuth2Error) => E) => {
-    const attach = (request: Request) =>
-      Effect.flatMap(
-        Effect.mapError(token.get, (error) => onTokenFailure(request, error)),
-        (credentials) => {
-          const value = Redacted.value(credentials.accessToken)
-          guard.issue(value, request.url)
-          return Effect.mapError(auth.authorize(request, value, credentials), (error) => onTokenFailure(request, error))
-        }
-      )
+  // The cached-token path: one step to the token, one to put it on the request. Token failures are mapped once,
+  // around both, and not at all for the typed client.
+  const authorizeWith = <E>(onTokenFailure?: (request: Request, error: OAuth2Error.OAuth2Error) => E) => {
+    const attach = (request: Request): Effect.Effect<Request, OAuth2Error.OAuth2Error> =>
+      Effect.flatMap(token.get, (credentials) => {
+        const value = Redacted.value(credentials.accessToken)
+        guard.issue(value, request.url)
+        return auth.authorize(request, value, credentials)
+      })
     return (request: Request): Effect.Effect<Request, E> => {
       const guarded = guard.guard(request)
       if (guarded !== request) return Effect.succeed(guarded)
       if (policy.allows(request.url) !== true || guard.isRedirectTarget(request.url)) return Effect.succeed(request)
-      return attach(request)
+      return onTokenFailure === undefined
+        ? attach(request) as Effect.Effect<Request, E>
+        : Effect.mapError(attach(request), (error) => onTokenFailure(request, error))
     }
   }
 
@@ -161,7 +162,7 @@ export const requestPath = (options: PathOptions): {
     return (request: Request) => send(request, replay.initial)
   }
 
-  const typedExecute = executeWith(authorizeWith((_, error) => error))
+  const typedExecute = executeWith(authorizeWith<OAuth2Error.OAuth2Error>())
   const platformExecute = executeWith(authorizeWith(failure.toRequestError))
   return {
     typedHttpClient: HttpClient.makeWith(
