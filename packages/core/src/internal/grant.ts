@@ -403,6 +403,28 @@ const originOf = (url: string): string | undefined => {
   }
 }
 
+/** The error a retried token request ends with, told how many attempts it took and over how long. */
+const withRetries = (error: OAuth2Error.OAuth2Error, retries: OAuth2Error.Retries): OAuth2Error.OAuth2Error => {
+  switch (error._tag) {
+    case "ErrorResponse":
+      return new OAuth2Error.ErrorResponse({ ...fieldsOf(error), retries })
+    case "InvalidResponse":
+      return new OAuth2Error.InvalidResponse({ ...fieldsOf(error), retries })
+    case "TransportError":
+      return new OAuth2Error.TransportError({ ...fieldsOf(error), retries })
+    case "TimeoutError":
+      return new OAuth2Error.TimeoutError({ ...fieldsOf(error), retries })
+    default:
+      return error
+  }
+}
+
+/** An error's own fields, without its tag. */
+const fieldsOf = <E extends { readonly _tag: string }>(error: E): Omit<E, "_tag"> => {
+  const { _tag, ...fields } = error
+  return fields
+}
+
 /**
  * The token request with retries (transient failures only, backoff with jitter, `Retry-After` honoured up to a
  * cap) inside an overall budget, traced as one span.
@@ -422,8 +444,13 @@ export const request = (
     return Effect.catchAll(once, (first) => {
       if (!retry.while(first)) return Effect.fail(first)
       const spent = clock.unsafeCurrentTimeMillis() - start
+      let attempts = 1
+      const counted = Effect.suspend(() => {
+        attempts++
+        return once
+      })
       return timeoutFail(
-        retrying(once, retry, "token request", { first, start }),
+        retrying(counted, retry, "token request", { first, start }),
         Math.max(0, retry.budgetMillis - spent),
         () =>
           new OAuth2Error.TimeoutError({
@@ -431,6 +458,12 @@ export const request = (
             stage: "budget",
             timeoutMillis: retry.budgetMillis
           })
+      ).pipe(
+        Effect.mapError((error) =>
+          attempts > 1
+            ? withRetries(error, { attempts, elapsedMillis: clock.unsafeCurrentTimeMillis() - start })
+            : error
+        )
       )
     })
   })
