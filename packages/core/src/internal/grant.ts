@@ -467,26 +467,29 @@ export const request = (
       )
     })
   })
-  return withRetry.pipe(
-    Effect.tapBoth({
-      onFailure: (error) => Effect.annotateCurrentSpan("oauth2.outcome", error._tag),
-      onSuccess: (credentials) =>
-        Effect.annotateCurrentSpan({
-          "oauth2.outcome": "success",
-          "oauth2.granted_scopes": credentials.scopes.join(" "),
-          ...(credentials.expiresIn !== undefined ? { "oauth2.expires_in": credentials.expiresIn } : {})
-        })
-    }),
-    Effect.withSpan("OAuth2.tokenRequest", {
-      captureStackTrace: false,
-      kind: "client",
-      attributes: {
-        "oauth2.grant_type": "client_credentials",
-        "oauth2.token_endpoint": prepared.endpoint,
-        "oauth2.client_id": prepared.clientId ?? "",
-        "oauth2.auth_method": prepared.auth.method,
-        "oauth2.scopes": prepared.scopes.join(" ")
-      }
-    })
-  )
+  const spanOptions = {
+    captureStackTrace: false,
+    kind: "client",
+    attributes: {
+      "oauth2.grant_type": "client_credentials",
+      "oauth2.token_endpoint": prepared.endpoint,
+      "oauth2.client_id": prepared.clientId ?? "",
+      "oauth2.auth_method": prepared.auth.method,
+      "oauth2.scopes": prepared.scopes.join(" ")
+    }
+  } as const
+  // The span is at hand, so the outcome goes on it directly rather than through a look-up of the current span.
+  return Effect.useSpan("OAuth2.tokenRequest", spanOptions, (span) =>
+    Effect.withParentSpan(
+      Effect.tapBoth(withRetry, {
+        onFailure: (error) => Effect.sync(() => span.attribute("oauth2.outcome", error._tag)),
+        onSuccess: (credentials) =>
+          Effect.sync(() => {
+            span.attribute("oauth2.outcome", "success")
+            span.attribute("oauth2.granted_scopes", credentials.scopes.join(" "))
+            if (credentials.expiresIn !== undefined) span.attribute("oauth2.expires_in", credentials.expiresIn)
+          })
+      }),
+      span
+    ))
 }
