@@ -43,6 +43,23 @@ describe("the error of a retried token request says how many attempts, over how 
       assert.include(error.message, "timed out after 250ms. Gave up after 3 attempts over 250ms")
     }))
 
+  it.effect("a budget shorter than the attempt timeout bounds the first attempt too", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(
+        run(() => Effect.never, {
+          timeout: Duration.seconds(10),
+          retry: { ...every100ms, budget: Duration.seconds(1) }
+        })
+      )
+      yield* TestClock.adjust(Duration.millis(999))
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust(Duration.millis(1))
+      const { exit, requests } = yield* Fiber.join(fiber)
+      const error = failureOf(exit, "TimeoutError")
+      assert.strictEqual(error.stage, "budget")
+      assert.strictEqual(requests.length, 1)
+    }))
+
   it.effect("one attempt (a definite refusal, or no retry): no account, the message as before", () =>
     Effect.gen(function*() {
       const refused = failure(

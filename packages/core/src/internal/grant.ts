@@ -439,10 +439,20 @@ export const request = (
   const retry = prepared.retry
   // A first attempt that succeeds pays nothing for the retry policy: the schedule and the budget's timer are set
   // up after a first failure that the policy would retry, with the time already spent counted in the budget.
+  const budgetTimeout = () =>
+    new OAuth2Error.TimeoutError({
+      tokenEndpoint: prepared.endpoint,
+      stage: "budget",
+      timeoutMillis: retry!.budgetMillis
+    })
+  // A budget shorter than one attempt's timeout bounds the first attempt too.
+  const first = retry !== undefined && retry.budgetMillis < prepared.timeoutMillis
+    ? timeoutFail(once, retry.budgetMillis, budgetTimeout)
+    : once
   const withRetry = retry === undefined ? once : Effect.clockWith((clock) => {
     const start = clock.unsafeCurrentTimeMillis()
-    return Effect.catchAll(once, (first) => {
-      if (!retry.while(first)) return Effect.fail(first)
+    return Effect.catchAll(first, (error) => {
+      if (!retry.while(error) || error._tag === "TimeoutError" && error.stage === "budget") return Effect.fail(error)
       const spent = clock.unsafeCurrentTimeMillis() - start
       let attempts = 1
       const counted = Effect.suspend(() => {
@@ -450,14 +460,9 @@ export const request = (
         return once
       })
       return timeoutFail(
-        retrying(counted, retry, "token request", { first, start }),
+        retrying(counted, retry, "token request", { first: error, start }),
         Math.max(0, retry.budgetMillis - spent),
-        () =>
-          new OAuth2Error.TimeoutError({
-            tokenEndpoint: prepared.endpoint,
-            stage: "budget",
-            timeoutMillis: retry.budgetMillis
-          })
+        budgetTimeout
       ).pipe(
         Effect.mapError((error) =>
           attempts > 1
