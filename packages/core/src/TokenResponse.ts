@@ -287,7 +287,8 @@ const fastSuccess = (parameters: Record<string, unknown>): TokenResponse | undef
   if (present(expires)) {
     if (typeof expires !== "number") return undefined
     expiresIn = toSeconds(expires)
-    if (expiresIn === undefined) return undefined
+    // Schema.Int takes safe integers only: beyond 2^53 the Schema reports it.
+    if (expiresIn === undefined || !Number.isSafeInteger(expiresIn)) return undefined
   }
   const refreshToken = parameters.refresh_token
   const idToken = parameters.id_token

@@ -59,6 +59,7 @@ const field = FastCheck.oneof(
   FastCheck.constantFrom("Bearer", "bearer", "BEARER", "DPoP", "mac"),
   FastCheck.double(),
   FastCheck.integer({ min: -10, max: 100_000 }),
+  FastCheck.constantFrom(2 ** 53, 2 ** 53 - 1, 2 ** 53 + 0.5, 1e300, -0, 0.5, Number.MAX_VALUE),
   FastCheck.constantFrom("3600", " 60 ", "1e3", "-1", "abc"),
   FastCheck.boolean(),
   FastCheck.constant([]),
