@@ -1,8 +1,8 @@
 /**
  * Scenario 4:
  * - one grant (request + decode), sequential, against the same endpoint: this library's grant over the undici
- *   HttpClient (`ClientCredentials.make` once, as the layer does and as each peer builds its client once; retries
- *   off, as the peers make one attempt) and the four peer libraries, called as peers.md §(d) says, each with
+ *   HttpClient (`ClientCredentials.make` once, as the layer does and as each peer builds its client once; the
+ *   default retry policy, which costs nothing while the first attempt succeeds) and the four peer libraries, called as peers.md §(d) says, each with
  *   client_secret_basic, rounds interleaved in rotating order; plus a baseline that is not a contender: the same
  *   POST through the bare @effect/platform undici HttpClient, `response.json` and nothing else, the floor of any
  *   grant built on that client;
@@ -63,8 +63,7 @@ const contenders = async (servers: Servers, runtime: ManagedRuntime.ManagedRunti
     tokenUrl: tokenEndpoint,
     clientId,
     clientSecret: Redacted.make(clientSecret),
-    scopes: scope,
-    retry: false
+    scopes: scope
   }
   const effectGrant = (n: number) =>
     Effect.gen(function*() {
@@ -255,7 +254,7 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     baseline: baselineFigures,
     ratioToBaseline: round(speed.get(ours)! / speed.get(baseline)!, 3),
     peers,
-    goal: { ratioToFastestPeer: ">= 1" }
+    goal: { ratioToFastestPeer: ">= 1", ratioToBaseline: ">= 0.85" }
   }
   const g = "4 one grant"
   const grantRows: Array<Row> = [
@@ -267,7 +266,9 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     {
       scenario: g,
       figure: "ratio ours / baseline (the cost of checking and decoding)",
-      value: fmt(speed.get(ours)! / speed.get(baseline)!, 3)
+      value: fmt(speed.get(ours)! / speed.get(baseline)!, 3),
+      goal: ">= 0.85",
+      ok: speed.get(ours)! / speed.get(baseline)! >= 0.85
     },
     {
       scenario: g,

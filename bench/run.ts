@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: starts the loopback token endpoint and API (servers.ts, in a child process), runs every
  * scenario, prints a table and writes bench/results.json. `BENCH_ONLY=overhead,rotation npm run bench` runs some
- * scenarios only (and does not write results.json). See bench/README.md.
+ * scenarios only, as does `npm run bench -- overhead rotation` (neither writes results.json, unless `--write` is
+ * given: then their sections replace those of results.json and the run is listed in `partialRuns`). See
+ * bench/README.md.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -19,7 +21,14 @@ import * as tenants from "./tenants.js"
 
 type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth" | "fleet" | "tenants"
 
-const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+// `npm run bench -- grant overhead` or `BENCH_ONLY=grant,overhead npm run bench`: those scenarios only.
+// `--write` with some scenarios: their sections replace those of results.json, the others are kept.
+const write = process.argv.includes("--write")
+const named = process.argv.slice(2).filter((arg) => arg !== "--write").flatMap((arg) => arg.split(","))
+  .map((s) => s.trim()).filter((s) => s.length > 0)
+const only = named.length > 0
+  ? named
+  : process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 const selected = (name: Name) => only === undefined || only.includes(name)
 
 const main = async () => {
@@ -105,10 +114,30 @@ const main = async () => {
     `${rows.filter((row) => row.ok === true).length} goals met, ${misses.length} missed; ` +
       `total ${seconds.toFixed(1)} s`
   )
+  const file = new URL("./results.json", import.meta.url)
   if (only === undefined) {
-    const file = new URL("./results.json", import.meta.url)
     fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n")
     console.log(`wrote ${file.pathname}`)
+  } else if (write) {
+    const previous = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>
+    const { cpuModel, cpus, date, durationSeconds, loadAverageAtEnd, loadAverageAtStart, node, ...sections } = results
+    const runs = Array.isArray(previous.partialRuns) ? previous.partialRuns : []
+    const merged = {
+      ...previous,
+      ...sections,
+      partialRuns: [...runs, {
+        scenarios: only,
+        node,
+        cpus,
+        cpuModel,
+        date,
+        durationSeconds,
+        loadAverageAtStart,
+        loadAverageAtEnd
+      }]
+    }
+    fs.writeFileSync(file, JSON.stringify(merged, null, 2) + "\n")
+    console.log(`merged ${only.join(", ")} into ${file.pathname}`)
   }
 }
 

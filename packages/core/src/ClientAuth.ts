@@ -152,15 +152,29 @@ export const basicHeader = (
  * @since 0.1.0
  * @category constructors
  */
-export const clientSecretBasicWith = (encoding: BasicEncoding): ClientAuth =>
-  make("client_secret_basic", (request) => {
-    if (request.clientId === undefined) return Effect.fail(missing("a client id", "client_secret_basic"))
-    if (request.clientSecret === undefined) return Effect.fail(missing("a client secret", "client_secret_basic"))
-    return Effect.map(basicHeader(request.clientId, request.clientSecret, encoding), (header) => ({
-      ...request,
-      headers: { ...request.headers, authorization: Redacted.value(header) }
-    }))
+export const clientSecretBasicWith = (encoding: BasicEncoding): ClientAuth => {
+  // The header of the last (id, secret) pair: a client sends the same one with every token request.
+  let last:
+    | { readonly clientId: string; readonly secret: Redacted.Redacted<string>; readonly header: string }
+    | undefined
+  const withHeader = (request: TokenRequest, header: string): TokenRequest => ({
+    ...request,
+    headers: { ...request.headers, authorization: header }
   })
+  return make("client_secret_basic", (request) => {
+    const { clientId, clientSecret } = request
+    if (clientId === undefined) return Effect.fail(missing("a client id", "client_secret_basic"))
+    if (clientSecret === undefined) return Effect.fail(missing("a client secret", "client_secret_basic"))
+    const cached = last
+    if (cached !== undefined && cached.clientId === clientId && cached.secret === clientSecret) {
+      return Effect.succeed(withHeader(request, cached.header))
+    }
+    return Effect.map(basicHeader(clientId, clientSecret, encoding), (header) => {
+      last = { clientId, secret: clientSecret, header: Redacted.value(header) }
+      return withHeader(request, last.header)
+    })
+  })
+}
 
 /**
  * `client_secret_basic` (RFC 6749 §2.3.1): the id and secret, each `application/x-www-form-urlencoded`, joined with

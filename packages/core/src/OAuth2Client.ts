@@ -54,8 +54,9 @@ export interface Options extends ClientCredentials.Options, AccessToken.Options 
 export interface Service {
   /**
    * The authenticated client with the platform's error type: a token failure is an
-   * `HttpClientError.RequestError` whose `cause` is the {@link OAuth2Error.OAuth2Error} (reason `Transport` when
-   * the failure is transient, `Encode` for a definite refusal such as `invalid_client`).
+   * `HttpClientError.RequestError` (the request was not sent) whose `cause` is the {@link OAuth2Error.OAuth2Error}:
+   * reason `Transport` when the failure is transient (`HttpClient.retryTransient` repeats it), `Encode` for a
+   * definite one such as `invalid_client`; the description says which in words.
    */
   readonly httpClient: HttpClient.HttpClient
   /** The same client with token failures as typed {@link OAuth2Error.OAuth2Error}s. */

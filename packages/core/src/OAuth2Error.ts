@@ -36,6 +36,32 @@ export const isOAuth2Error = (u: unknown): u is OAuth2Error => Predicate.hasProp
 const where = (tokenEndpoint: string) => tokenEndpoint.length > 0 ? ` from ${tokenEndpoint}` : ""
 
 /**
+ * How a token request that was retried ended: the attempts made and the time from the first to the end. Set on the
+ * error a retried token request finally fails with; absent when there was one attempt.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const Retries = Schema.Struct({ attempts: Schema.Number, elapsedMillis: Schema.Number })
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type Retries = typeof Retries.Type
+
+const retriesField = Schema.optionalWith(Retries, { exact: true })
+
+/** The sentence a retried failure ends with: how many attempts, over how long, and what to check. */
+const gaveUp = (retries: Retries | undefined): string =>
+  retries === undefined ?
+    "" :
+    ` Gave up after ${retries.attempts} attempts over ${
+      Duration.format(Duration.millis(Math.round(retries.elapsedMillis)))
+    }: check that the token endpoint is up and reachable from this host (its URL, DNS, proxy, firewall), or give ` +
+    `the retry option a longer schedule or budget.`
+
+/**
  * The authorization server answered with an error response (RFC 6749 §5.2): `error`, and optionally
  * `error_description` and `error_uri`. A 200 response that carries `error` ends here too, as golang/oauth2 does.
  *
@@ -52,7 +78,9 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
     error: Schema.String,
     errorDescription: Schema.optionalWith(Schema.String, { exact: true }),
     errorUri: Schema.optionalWith(Schema.String, { exact: true }),
-    retryAfter: Schema.optionalWith(Schema.Number, { exact: true })
+    retryAfter: Schema.optionalWith(Schema.Number, { exact: true }),
+    /** Set when the request was retried (@since 0.2.0). */
+    retries: retriesField
   }
 ) {
   /**
@@ -70,7 +98,7 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
       ? `: see ${this.errorUri}`
       : ""
     return `The authorization server refused the token request (HTTP ${this.status}, error "${this.error}")${detail}` +
-      `${where(this.tokenEndpoint)}. ${hintFor(this.error)}`.trimEnd()
+      `${where(this.tokenEndpoint)}. ${hintFor(this.error)}`.trimEnd() + gaveUp(this.retries)
   }
 }
 
@@ -129,7 +157,9 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effec
     status: Schema.Number,
     contentType: Schema.optionalWith(Schema.String, { exact: true }),
     bodyExcerpt: Schema.String,
-    retryAfter: Schema.optionalWith(Schema.Number, { exact: true })
+    retryAfter: Schema.optionalWith(Schema.Number, { exact: true }),
+    /** Set when the request was retried (@since 0.2.0). */
+    retries: retriesField
   }
 ) {
   /**
@@ -148,9 +178,9 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effec
       ? `The authorization server refused the token request${
         where(this.tokenEndpoint)
       } (HTTP ${this.status}${type}): ${this.reason}. ${clientHint}${body}`
-      : `Invalid OAuth 2.0 token response${
-        where(this.tokenEndpoint)
-      } (HTTP ${this.status}${type}): ${this.reason}.${body}`
+      : `Invalid OAuth 2.0 token response${where(this.tokenEndpoint)} (HTTP ${this.status}${type}): ${this.reason}.${
+        gaveUp(this.retries)
+      }${body}`
   }
 }
 
@@ -166,7 +196,9 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
   {
     tokenEndpoint: Schema.String,
     description: Schema.String,
-    cause: Schema.optionalWith(Schema.Defect, { exact: true })
+    cause: Schema.optionalWith(Schema.Defect, { exact: true }),
+    /** Set when the request was retried (@since 0.2.0). */
+    retries: retriesField
   }
 ) {
   /**
@@ -180,7 +212,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
   override get message(): string {
     return `The token request${
       this.tokenEndpoint.length > 0 ? ` to ${this.tokenEndpoint}` : ""
-    } failed: ${this.description}`
+    } failed: ${this.description}${this.retries !== undefined ? "." : ""}${gaveUp(this.retries)}`
   }
 }
 
@@ -196,7 +228,9 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>("@effect-oaut
   {
     tokenEndpoint: Schema.String,
     stage: Schema.Literal("attempt", "budget"),
-    timeoutMillis: Schema.Number
+    timeoutMillis: Schema.Number,
+    /** Set when the request was retried (@since 0.2.0). */
+    retries: retriesField
   }
 ) {
   /**
@@ -209,7 +243,9 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>("@effect-oaut
    */
   override get message(): string {
     const what = this.stage === "attempt" ? "The token request" : "The token request and its retries"
-    return `${what} to ${this.tokenEndpoint} timed out after ${Duration.format(Duration.millis(this.timeoutMillis))}.`
+    return `${what} to ${this.tokenEndpoint} timed out after ${Duration.format(Duration.millis(this.timeoutMillis))}.${
+      gaveUp(this.retries)
+    }`
   }
 }
 

@@ -18,7 +18,7 @@
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { excerpt, mask } from "./internal/redact.js"
 import { ErrorResponse, InvalidResponse, isRefusalStatus } from "./OAuth2Error.js"
@@ -265,6 +265,54 @@ const describeThrown = (error: unknown): string => {
 const decodeSuccess = Schema.decodeUnknownEither(SuccessBody, { errors: "all", onExcessProperty: "preserve" })
 const decodeError = Schema.decodeUnknownEither(ErrorBody, { errors: "all", onExcessProperty: "preserve" })
 
+/** A present value: neither absent nor `null` (null counts as absent, as `optionalNullable` says). */
+const present = (value: unknown): boolean => value !== undefined && value !== null
+
+const nonEmptyOrAbsent = (value: unknown): boolean => !present(value) || (typeof value === "string" && value.length > 0)
+
+/**
+ * The common success body, decoded without Schema: what {@link SuccessBody} gives for the same input when every
+ * field has its usual shape (a Bearer token, `expires_in` as a number). Anything else, every error included, is
+ * left to the Schema (`undefined`), which reports it. A property test holds the two to the same answers.
+ */
+const fastSuccess = (parameters: Record<string, unknown>): TokenResponse | undefined => {
+  const proto = Object.getPrototypeOf(parameters)
+  if (proto !== Object.prototype && proto !== null) return undefined
+  const accessToken = parameters.access_token
+  const tokenType = parameters.token_type
+  if (typeof accessToken !== "string" || accessToken.length === 0 || typeof tokenType !== "string") return undefined
+  if (tokenType.toLowerCase() !== "bearer") return undefined
+  const expires = parameters.expires_in
+  let expiresIn: number | undefined
+  if (present(expires)) {
+    if (typeof expires !== "number") return undefined
+    expiresIn = toSeconds(expires)
+    // Schema.Int takes safe integers only: beyond 2^53 the Schema reports it.
+    if (expiresIn === undefined || !Number.isSafeInteger(expiresIn)) return undefined
+  }
+  const refreshToken = parameters.refresh_token
+  const idToken = parameters.id_token
+  const scope = parameters.scope
+  if (!nonEmptyOrAbsent(refreshToken) || !nonEmptyOrAbsent(idToken) || (present(scope) && typeof scope !== "string")) {
+    return undefined
+  }
+  const extra: Record<string, unknown> = {}
+  for (const key of Object.keys(parameters)) {
+    if (knownFields.has(key)) continue
+    if (key === "__proto__") return undefined
+    extra[key] = parameters[key]
+  }
+  return {
+    accessToken: Redacted.make(accessToken),
+    tokenType,
+    expiresIn,
+    refreshToken: present(refreshToken) ? Redacted.make(refreshToken as string) : undefined,
+    idToken: present(idToken) ? Redacted.make(idToken as string) : undefined,
+    scope: present(scope) ? scope as string : undefined,
+    extra
+  }
+}
+
 /**
  * Decodes a token endpoint response (RFC 6749 §5.1 and §5.2).
  *
@@ -349,6 +397,8 @@ export const decode = (
     }
     if (status !== 200) return invalid(failedWith(status))
 
+    const fast = fastSuccess(parameters)
+    if (fast !== undefined) return Effect.succeed(fast)
     const decoded = decodeSuccess(shallow(parameters, knownFields))
     if (decoded._tag === "Left") return invalid(formatIssues(decoded.left))
     const body = decoded.right

@@ -1,61 +1,37 @@
-import * as Headers from "@effect/platform/Headers"
+/**
+ * The request path of an authenticated client, top to bottom:
+ *
+ * 1. `requestPath/origins.ts`: may this URL carry the token?
+ * 2. `requestPath/redirectGuard.ts`: a request already carrying one of our tokens keeps it only where it may go.
+ * 3. the token lifecycle (`accessToken.ts`): the cached token, or a grant.
+ * 4. `requestPath/scheme.ts`: the token goes on the request (`Authorization: Bearer`).
+ * 5. the ambient client (through `transformClient`, guarded) sends it.
+ * 6. `requestPath/replay.ts`: a 401 may drop the token and replay the request once.
+ * 7. `requestPath/failure.ts`: token failures as the platform's `RequestError`; `failOnChallenge`.
+ */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Options as OAuth2ClientOptions, Service as OAuth2ClientService } from "../OAuth2Client.js"
-import * as OAuth2Error from "../OAuth2Error.js"
-import * as WwwAuthenticate from "../WwwAuthenticate.js"
+import type * as OAuth2Error from "../OAuth2Error.js"
 import * as accessToken from "./accessToken.js"
 import * as grant from "./grant.js"
+import * as failure from "./requestPath/failure.js"
+import * as origins from "./requestPath/origins.js"
+import * as redirectGuard from "./requestPath/redirectGuard.js"
+import * as replay from "./requestPath/replay.js"
+import * as scheme from "./requestPath/scheme.js"
 import { resolve } from "./resolve.js"
-import { isLoopbackHost } from "./url.js"
 
 /** @internal */
 export type ClientOptions = OAuth2ClientOptions
 
 /** @internal */
 export type Service = OAuth2ClientService
-
-const bearerOf = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
-  const header = request.headers["authorization"]
-  return header !== undefined && /^bearer /i.test(header) ? header.slice(7) : undefined
-}
-
-const withoutAuthorization = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  HttpClientRequest.make(request.method as "POST")(request.url, {
-    urlParams: request.urlParams,
-    hash: Option.getOrUndefined(request.hash),
-    headers: Headers.remove(request.headers, "authorization"),
-    body: request.body
-  })
-
-/** @internal */
-export const allowedOrigin = (
-  origins: ReadonlyArray<string | URL> | "*" | undefined,
-  allowInsecureHttp: boolean
-): Either.Either<(url: URL) => boolean, OAuth2Error.ConfigurationError> => {
-  const secure = (url: URL) => url.protocol === "https:" || allowInsecureHttp || isLoopbackHost(url.hostname)
-  if (origins === undefined || origins === "*") return Either.right(secure)
-  const set = new Set<string>()
-  for (const origin of origins) {
-    let url: URL
-    try {
-      url = new URL(origin)
-    } catch {
-      return Either.left(
-        new OAuth2Error.ConfigurationError({ reason: `origins: ${JSON.stringify(String(origin))} is not a URL` })
-      )
-    }
-    set.add(url.origin)
-  }
-  return Either.right((url) => set.has(url.origin) && secure(url))
-}
 
 /** @internal */
 export const make = (
@@ -67,213 +43,135 @@ export const make = (
 > =>
   Effect.gen(function*() {
     const prepared = yield* Effect.flatMap(resolve(options), grant.prepare)
-    const allowed = yield* allowedOrigin(options.origins, options.allowInsecureHttp === true)
+    const policy = yield* origins.make(options.origins, options.allowInsecureHttp === true)
     const base = yield* HttpClient.HttpClient
     const token = yield* accessToken.make(grant.request(prepared, base), {
       ...options,
       storeKey: options.storeKey ?? prepared.cacheKey
     })
-    const replayOn401 = options.replayOn401 ?? "invalid_token"
-    // Tokens this client attached, so that a header it set is removed when the request moves to another origin.
-    const issued = new Set<string>()
-    let lastIssued: string | undefined
-    // Under the default origins ("*"), the origins each token was sent to: a request that arrives already carrying
-    // one of our tokens is a re-send (a redirect followed downstream) and keeps it only where it has already gone.
-    const sentTo = new Map<string, Set<string>>()
-    const explicitOrigins = options.origins !== undefined && options.origins !== "*"
-    // Under "*", the targets of cross-origin redirects this client has seen (origin + path): a follower downstream
-    // (HttpClient.followRedirects) re-sends the original request there, which must not get a token on the way.
-    const redirectTargets = new Set<string>()
-    const remember = (response: HttpClientResponse.HttpClientResponse) => {
-      const location = response.headers["location"]
-      if (location === undefined) return response
-      try {
-        const from = new URL(response.request.url)
-        const to = new URL(location, from)
-        if (to.origin !== from.origin) {
-          if (redirectTargets.size >= 256) redirectTargets.delete(redirectTargets.values().next().value!)
-          redirectTargets.add(to.origin + to.pathname)
-        }
-      } catch {
-        // an unparsable Location: nothing will follow it
-      }
-      return response
-    }
-    const isRedirectTarget = (requestUrl: string): boolean => {
-      if (redirectTargets.size === 0) return false
-      try {
-        const url = new URL(requestUrl)
-        return redirectTargets.delete(url.origin + url.pathname)
-      } catch {
-        return false
-      }
-    }
-    // The origin decision per "scheme://authority" prefix, so the hot path parses no URL.
-    const decisions = new Map<string, boolean | undefined>()
-    const prefixOf = (requestUrl: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(requestUrl)?.[0]
-    const decide = (requestUrl: string): boolean | undefined => {
-      const prefix = prefixOf(requestUrl)
-      const cached = prefix !== undefined ? decisions.get(prefix) : undefined
-      if (cached !== undefined || (prefix !== undefined && decisions.has(prefix))) return cached
-      let decision: boolean | undefined
-      try {
-        decision = allowed(new URL(requestUrl))
-      } catch {
-        decision = undefined // not an absolute URL: left as it is, the platform client reports it
-      }
-      if (prefix !== undefined) {
-        if (decisions.size >= 256) decisions.delete(decisions.keys().next().value!)
-        decisions.set(prefix, decision)
-      }
-      return decision
-    }
-
-    const attach = (
-      request: HttpClientRequest.HttpClientRequest,
-      credentials: { readonly accessToken: Redacted.Redacted<string> }
-    ) => {
-      const value = Redacted.value(credentials.accessToken)
-      if (value !== lastIssued) {
-        lastIssued = value
-        if (!issued.has(value)) {
-          if (issued.size >= 16) {
-            const oldest = issued.values().next().value!
-            issued.delete(oldest)
-            sentTo.delete(oldest)
-          }
-          issued.add(value)
-        }
-      }
-      if (!explicitOrigins) {
-        const prefix = prefixOf(request.url)
-        if (prefix !== undefined) {
-          let origins = sentTo.get(value)
-          if (origins === undefined) sentTo.set(value, origins = new Set())
-          if (origins.size < 64) origins.add(prefix)
-        }
-      }
-      return HttpClientRequest.setHeader(request, "authorization", `Bearer ${value}`)
-    }
-
-    /** Whether a request that carries one of our tokens may keep it (a re-send: a redirect, a copied request). */
-    const mayKeep = (request: HttpClientRequest.HttpClientRequest, used: string): boolean => {
-      if (decide(request.url) !== true) return false
-      if (explicitOrigins) return true
-      const prefix = prefixOf(request.url)
-      return prefix !== undefined && sentTo.get(used)?.has(prefix) === true
-    }
-
-    const ourBearer = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
-      if (issued.size === 0) return undefined
-      const used = bearerOf(request)
-      return used !== undefined && issued.has(used) ? used : undefined
-    }
-
-    const authorize = (
-      request: HttpClientRequest.HttpClientRequest
-    ): Effect.Effect<HttpClientRequest.HttpClientRequest, OAuth2Error.OAuth2Error> => {
-      const used = ourBearer(request)
-      if (used !== undefined && !mayKeep(request, used)) return Effect.succeed(withoutAuthorization(request))
-      if (decide(request.url) !== true || (!explicitOrigins && isRedirectTarget(request.url))) {
-        return Effect.succeed(request)
-      }
-      return Effect.map(token.get, (credentials) => attach(request, credentials))
-    }
-
-    // The client handed to `transformClient` sees requests after this client attached the token; if that client
-    // re-sends one elsewhere (HttpClient.followRedirects), the token is removed on the way out.
-    const guardedBase: HttpClient.HttpClient = HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-        Effect.flatMap(effect, (request) => {
-          const used = ourBearer(request)
-          return base.execute(used !== undefined && !mayKeep(request, used) ? withoutAuthorization(request) : request)
-        }),
-      Effect.succeed
-    )
-    const api = options.transformClient !== undefined ? options.transformClient(guardedBase) : base
-
-    const shouldReplay = (response: HttpClientResponse.HttpClientResponse): boolean => {
-      if (replayOn401 === "never") return false
-      if (replayOn401 === "always") return true
-      return WwwAuthenticate.bearerError(response.headers["www-authenticate"])?.error === "invalid_token"
-    }
-
-    const challengeError = (response: HttpClientResponse.HttpClientResponse) => {
-      const challenge = WwwAuthenticate.bearerError(response.headers["www-authenticate"])
-      return challenge === undefined ? Effect.succeed(response) : Effect.fail(
-        new HttpClientError.ResponseError({
-          request: response.request,
-          response,
-          reason: "StatusCode",
-          description: `the resource server refused the token: ${challenge.error}${
-            challenge.errorDescription !== undefined ? ` (${challenge.errorDescription})` : ""
-          }`
-        })
-      )
-    }
-
-    // One pipeline for both clients; `auth` decides how a token failure is reported.
-    const executeWith = <E>(
-      auth: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest, E>
-    ) => {
-      const final = (response: HttpClientResponse.HttpClientResponse) =>
-        options.failOnChallenge === true && response.status === 401
-          ? challengeError(response)
-          : Effect.succeed(response)
-      const on401 = (
-        request: HttpClientRequest.HttpClientRequest,
-        authorized: HttpClientRequest.HttpClientRequest,
-        response: HttpClientResponse.HttpClientResponse
-      ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError> => {
-        // Only a 401 for the token we sent counts: after a redirect followed by a transformClient, the answering
-        // server may never have seen it.
-        const used = ourBearer(authorized)
-        if (
-          used === undefined || bearerOf(response.request) !== used || request.body._tag === "Stream" ||
-          !shouldReplay(response)
-        ) {
-          return final(response)
-        }
-        // RFC 6750 §3.1 invalid_token: this token is dead. Drop it (only if still current) and replay once.
-        return token.invalidate(used).pipe(
-          Effect.zipRight(Effect.annotateCurrentSpan("oauth2.replayed", true)),
-          Effect.zipRight(auth(request)),
-          Effect.flatMap(api.execute),
-          Effect.flatMap(final)
-        )
-      }
-      return (request: HttpClientRequest.HttpClientRequest) =>
-        Effect.flatMap(
-          auth(request),
-          (authorized) =>
-            Effect.flatMap(api.execute(authorized), (response) =>
-              response.status === 401
-                ? on401(request, authorized, response)
-                : response.status >= 300 && response.status < 400 && !explicitOrigins
-                ? Effect.sync(() => remember(response))
-                : Effect.succeed(response))
-        )
-    }
-
-    const typedExecute = executeWith(authorize)
-    const typedHttpClient = HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, typedExecute),
-      Effect.succeed
-    )
-    const platformExecute = executeWith((request) =>
-      Effect.mapError(authorize(request), (error) =>
-        new HttpClientError.RequestError({
-          request,
-          // Transient token failures (an exhausted retry budget included) read as transport errors, which
-          // retryTransient retries; definite refusals as Encode, which no transient retry repeats.
-          reason: OAuth2Error.isRetryable(error) || error._tag === "TimeoutError" ? "Transport" : "Encode",
-          cause: error,
-          description: `could not obtain an OAuth 2.0 access token: ${error.message}`
-        }))
-    )
-    const httpClient: HttpClient.HttpClient = HttpClient.makeWith(
-      (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(effect, platformExecute),
-      Effect.succeed
-    )
-    return { httpClient, typedHttpClient, token, cacheKey: prepared.cacheKey }
+    const path = requestPath({
+      token,
+      policy,
+      scheme: scheme.bearer,
+      replayOn401: options.replayOn401 ?? "invalid_token",
+      failOnChallenge: options.failOnChallenge === true,
+      base,
+      transformClient: options.transformClient
+    })
+    return { ...path, token, cacheKey: prepared.cacheKey }
   })
+
+/** @internal */
+export interface PathOptions {
+  readonly token: accessToken.AccessToken
+  readonly policy: origins.OriginPolicy
+  readonly scheme: scheme.Scheme
+  readonly replayOn401: replay.Mode
+  readonly failOnChallenge: boolean
+  readonly base: HttpClient.HttpClient
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+type Request = HttpClientRequest.HttpClientRequest
+type Response = HttpClientResponse.HttpClientResponse
+
+/**
+ * The two authenticated clients over one request path; they differ only in how a token failure is reported.
+ *
+ * @internal
+ */
+export const requestPath = (options: PathOptions): {
+  readonly httpClient: HttpClient.HttpClient
+  readonly typedHttpClient: HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuth2Error.OAuth2Error>
+} => {
+  const { base, policy, scheme: auth, token } = options
+  const guard = redirectGuard.make(policy, auth)
+  const rule = replay.make(options.replayOn401, auth)
+  // The client handed to `transformClient` sees authorized requests; one it re-sends elsewhere (a redirect it
+  // follows) loses the token on the way out.
+  const api = options.transformClient === undefined ? base : options.transformClient(
+    HttpClient.makeWith(
+      (effect: Effect.Effect<Request>) => Effect.flatMap(effect, (r) => base.execute(guard.guard(r))),
+      Effect.succeed
+    )
+  )
+
+  // The cached-token path: one step to the token, one to put it on the request. Token failures are mapped once,
+  // around both, and not at all for the typed client.
+  const authorizeWith = <E>(onTokenFailure?: (request: Request, error: OAuth2Error.OAuth2Error) => E) => {
+    const attach = (request: Request): Effect.Effect<Request, OAuth2Error.OAuth2Error> =>
+      Effect.flatMap(token.get, (credentials) => {
+        const value = Redacted.value(credentials.accessToken)
+        guard.issue(value, request.url)
+        return auth.authorize(request, value, credentials)
+      })
+    return (request: Request): Effect.Effect<Request, E> => {
+      const guarded = guard.guard(request)
+      if (guarded !== request) return Effect.succeed(guarded)
+      if (policy.allows(request.url) !== true || guard.isRedirectTarget(request.url)) return Effect.succeed(request)
+      return onTokenFailure === undefined
+        ? attach(request) as Effect.Effect<Request, E>
+        : Effect.mapError(attach(request), (error) => onTokenFailure(request, error))
+    }
+  }
+
+  const executeWith = <E>(authorize: (request: Request) => Effect.Effect<Request, E>) => {
+    const final = (response: Response) =>
+      options.failOnChallenge && response.status === 401
+        ? failure.challengeError(auth, response)
+        : Effect.succeed(response)
+    const send = (
+      request: Request,
+      replayed: replay.Replayed
+    ): Effect.Effect<Response, E | HttpClientError.HttpClientError> =>
+      Effect.flatMap(
+        authorize(request),
+        (authorized) =>
+          Effect.flatMap(api.execute(authorized), (response) =>
+            auth.observe === undefined
+              ? answer(request, authorized, response, replayed)
+              : Effect.zipRight(auth.observe(response), answer(request, authorized, response, replayed)))
+      )
+    const answer = (
+      request: Request,
+      authorized: Request,
+      response: Response,
+      replayed: replay.Replayed
+    ): Effect.Effect<Response, E | HttpClientError.HttpClientError> => {
+      if (response.status === 401) {
+        const used = guard.ours(authorized)
+        switch (rule(request, used, response, replayed)) {
+          case "invalidate":
+            // RFC 6750 §3.1 invalid_token: this token is dead. Drop it (only if still current) and replay once.
+            return token.invalidate(used!).pipe(
+              Effect.zipRight(Effect.annotateCurrentSpan("oauth2.replayed", true)),
+              Effect.zipRight(send(request, { ...replayed, invalidated: true }))
+            )
+          case "again":
+            return Effect.zipRight(
+              Effect.annotateCurrentSpan("oauth2.replayed", true),
+              send(request, { ...replayed, again: true })
+            )
+          case "none":
+            return final(response)
+        }
+      }
+      if (response.status >= 300 && response.status < 400) guard.remember(response)
+      return Effect.succeed(response)
+    }
+    return (request: Request) => send(request, replay.initial)
+  }
+
+  const typedExecute = executeWith(authorizeWith<OAuth2Error.OAuth2Error>())
+  const platformExecute = executeWith(authorizeWith(failure.toRequestError))
+  return {
+    typedHttpClient: HttpClient.makeWith(
+      (effect: Effect.Effect<Request>) => Effect.flatMap(effect, typedExecute),
+      Effect.succeed
+    ),
+    httpClient: HttpClient.makeWith(
+      (effect: Effect.Effect<Request>) => Effect.flatMap(effect, platformExecute),
+      Effect.succeed
+    )
+  }
+}

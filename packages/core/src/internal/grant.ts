@@ -4,6 +4,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -22,6 +23,7 @@ import * as TokenResponse from "../TokenResponse.js"
 import * as metrics from "./metrics.js"
 import { type Policy, retrying } from "./retry.js"
 import { parseRetryAfter } from "./retryAfter.js"
+import { timeoutFail } from "./timeout.js"
 import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
@@ -256,15 +258,24 @@ const readBody = (
   )
 }
 
+// The caller's context with `redirect: "manual"` added to the fetch client's RequestInit. Contexts are immutable
+// and the callers of one runtime share theirs, so the last one built is kept: most token requests add nothing.
+let manualIn: Context.Context<never> | undefined
+let manualOut: Context.Context<never> | undefined
+const manualContext = (context: Context.Context<never>): Context.Context<never> => {
+  if (context !== manualIn) {
+    const init = Context.getOption(context, FetchHttpClient.RequestInit)
+    manualOut = Context.add(context, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    })
+    manualIn = context
+  }
+  return manualOut!
+}
+
 const manualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(effect, FetchHttpClient.RequestInit, {
-        ...Option.getOrElse(init, () => ({})),
-        redirect: "manual"
-      })
-  )
+  Effect.contextWithEffect((context: Context.Context<never>) => Effect.provide(effect, manualContext(context)))
 
 /**
  * One token request: build, authenticate, send, read (bounded), decode. No retry.
@@ -287,18 +298,17 @@ export const attempt = (
       clientId: prepared.clientId,
       clientSecret: prepared.clientSecret
     })
-    const response = yield* client.execute(
-      HttpClientRequest.post(request.url, {
-        headers: request.headers,
-        body: undefined
-      }).pipe(HttpClientRequest.bodyUrlParams(request.body as ReadonlyArray<[string, string]>))
-    ).pipe(
+    const sent = HttpClientRequest.post(request.url, {
+      headers: request.headers,
+      body: undefined
+    }).pipe(HttpClientRequest.bodyUrlParams(request.body as ReadonlyArray<[string, string]>))
+    const response = yield* client.execute(sent).pipe(
       manualRedirects,
       Effect.catchAll((error) => Effect.fail(sanitize(prepared.endpoint, error)))
     )
     // An ambient client that follows redirects has already sent the credentials to another origin: say so rather
     // than use the answer of a server that was not asked.
-    if (originOf(response.request.url) !== request.url.origin) {
+    if (response.request.url !== sent.url && originOf(response.request.url) !== request.url.origin) {
       return yield* Effect.fail(
         new OAuth2Error.InvalidResponse({
           tokenEndpoint: prepared.endpoint,
@@ -315,13 +325,14 @@ export const attempt = (
     const status = response.status
     const contentType = response.headers["content-type"]
     const text = yield* readBody(prepared, response, status, contentType)
-    const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    const retryAfterHeader = response.headers["retry-after"]
+    const now = retryAfterHeader === undefined ? 0 : yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     const decoded = yield* TokenResponse.decode(
       {
         status,
         contentType,
         body: text,
-        retryAfter: parseRetryAfter(response.headers["retry-after"], now),
+        retryAfter: retryAfterHeader === undefined ? undefined : parseRetryAfter(retryAfterHeader, now),
         location: response.headers["location"]
       },
       {
@@ -332,20 +343,24 @@ export const attempt = (
     )
     return toCredentials(prepared, decoded, issuedAt)
   }).pipe(
-    Effect.timeoutFail({
-      duration: Duration.millis(prepared.timeoutMillis),
-      onTimeout: () =>
-        new OAuth2Error.TimeoutError({
-          tokenEndpoint: prepared.endpoint,
-          stage: "attempt",
-          timeoutMillis: prepared.timeoutMillis
-        })
-    }),
+    (effect) =>
+      timeoutFail(
+        effect,
+        prepared.timeoutMillis,
+        () =>
+          new OAuth2Error.TimeoutError({
+            tokenEndpoint: prepared.endpoint,
+            stage: "attempt",
+            timeoutMillis: prepared.timeoutMillis
+          })
+      ),
     Effect.tapBoth({
       onFailure: (error) => Metric.increment(metrics.tokenRequestsBy(error._tag)),
-      onSuccess: () => Metric.increment(metrics.tokenRequestsBy("success"))
+      onSuccess: () => countSuccess
     })
   )
+
+const countSuccess = Metric.increment(metrics.tokenRequestsBy("success"))
 
 /**
  * Builds Credentials: `expiresAt = issuedAt + expires_in − grace`, the grace never more than half the lifetime.
@@ -361,6 +376,7 @@ export const toCredentials = (
   const granted = response.scope !== undefined
     ? response.scope.split(prepared.delimiter).filter((scope) => scope.length > 0)
     : prepared.scopes
+  // Every field comes from the decoded response or the checked options: the class need not validate them again.
   return new Credentials({
     accessToken: response.accessToken,
     tokenType: response.tokenType,
@@ -376,7 +392,7 @@ export const toCredentials = (
       : {}),
     ...(response.refreshToken !== undefined ? { refreshToken: response.refreshToken } : {}),
     ...(response.idToken !== undefined ? { idToken: response.idToken } : {})
-  })
+  }, true)
 }
 
 const originOf = (url: string): string | undefined => {
@@ -385,6 +401,28 @@ const originOf = (url: string): string | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** The error a retried token request ends with, told how many attempts it took and over how long. */
+const withRetries = (error: OAuth2Error.OAuth2Error, retries: OAuth2Error.Retries): OAuth2Error.OAuth2Error => {
+  switch (error._tag) {
+    case "ErrorResponse":
+      return new OAuth2Error.ErrorResponse({ ...fieldsOf(error), retries })
+    case "InvalidResponse":
+      return new OAuth2Error.InvalidResponse({ ...fieldsOf(error), retries })
+    case "TransportError":
+      return new OAuth2Error.TransportError({ ...fieldsOf(error), retries })
+    case "TimeoutError":
+      return new OAuth2Error.TimeoutError({ ...fieldsOf(error), retries })
+    default:
+      return error
+  }
+}
+
+/** An error's own fields, without its tag. */
+const fieldsOf = <E extends { readonly _tag: string }>(error: E): Omit<E, "_tag"> => {
+  const { _tag, ...fields } = error
+  return fields
 }
 
 /**
@@ -399,37 +437,64 @@ export const request = (
 ): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> => {
   const once = attempt(prepared, client)
   const retry = prepared.retry
-  const withRetry = retry === undefined ? once : retrying(once, retry, "token request").pipe(
-    Effect.timeoutFail({
-      duration: Duration.millis(retry.budgetMillis),
-      onTimeout: () =>
-        new OAuth2Error.TimeoutError({
-          tokenEndpoint: prepared.endpoint,
-          stage: "budget",
-          timeoutMillis: retry.budgetMillis
-        })
+  // A first attempt that succeeds pays nothing for the retry policy: the schedule and the budget's timer are set
+  // up after a first failure that the policy would retry, with the time already spent counted in the budget.
+  const budgetTimeout = () =>
+    new OAuth2Error.TimeoutError({
+      tokenEndpoint: prepared.endpoint,
+      stage: "budget",
+      timeoutMillis: retry!.budgetMillis
     })
-  )
-  return withRetry.pipe(
-    Effect.tapBoth({
-      onFailure: (error) => Effect.annotateCurrentSpan("oauth2.outcome", error._tag),
-      onSuccess: (credentials) =>
-        Effect.annotateCurrentSpan({
-          "oauth2.outcome": "success",
-          "oauth2.granted_scopes": credentials.scopes.join(" "),
-          ...(credentials.expiresIn !== undefined ? { "oauth2.expires_in": credentials.expiresIn } : {})
-        })
-    }),
-    Effect.withSpan("OAuth2.tokenRequest", {
-      captureStackTrace: false,
-      kind: "client",
-      attributes: {
-        "oauth2.grant_type": "client_credentials",
-        "oauth2.token_endpoint": prepared.endpoint,
-        "oauth2.client_id": prepared.clientId ?? "",
-        "oauth2.auth_method": prepared.auth.method,
-        "oauth2.scopes": prepared.scopes.join(" ")
-      }
+  // A budget shorter than one attempt's timeout bounds the first attempt too.
+  const first = retry !== undefined && retry.budgetMillis < prepared.timeoutMillis
+    ? timeoutFail(once, retry.budgetMillis, budgetTimeout)
+    : once
+  const withRetry = retry === undefined ? once : Effect.clockWith((clock) => {
+    const start = clock.unsafeCurrentTimeMillis()
+    return Effect.catchAll(first, (error) => {
+      if (!retry.while(error) || error._tag === "TimeoutError" && error.stage === "budget") return Effect.fail(error)
+      const spent = clock.unsafeCurrentTimeMillis() - start
+      let attempts = 1
+      const counted = Effect.suspend(() => {
+        attempts++
+        return once
+      })
+      return timeoutFail(
+        retrying(counted, retry, "token request", { first: error, start }),
+        Math.max(0, retry.budgetMillis - spent),
+        budgetTimeout
+      ).pipe(
+        Effect.mapError((error) =>
+          attempts > 1
+            ? withRetries(error, { attempts, elapsedMillis: clock.unsafeCurrentTimeMillis() - start })
+            : error
+        )
+      )
     })
-  )
+  })
+  const spanOptions = {
+    captureStackTrace: false,
+    kind: "client",
+    attributes: {
+      "oauth2.grant_type": "client_credentials",
+      "oauth2.token_endpoint": prepared.endpoint,
+      "oauth2.client_id": prepared.clientId ?? "",
+      "oauth2.auth_method": prepared.auth.method,
+      "oauth2.scopes": prepared.scopes.join(" ")
+    }
+  } as const
+  // The span is at hand, so the outcome goes on it directly rather than through a look-up of the current span.
+  return Effect.useSpan("OAuth2.tokenRequest", spanOptions, (span) =>
+    Effect.withParentSpan(
+      Effect.tapBoth(withRetry, {
+        onFailure: (error) => Effect.sync(() => span.attribute("oauth2.outcome", error._tag)),
+        onSuccess: (credentials) =>
+          Effect.sync(() => {
+            span.attribute("oauth2.outcome", "success")
+            span.attribute("oauth2.granted_scopes", credentials.scopes.join(" "))
+            if (credentials.expiresIn !== undefined) span.attribute("oauth2.expires_in", credentials.expiresIn)
+          })
+      }),
+      span
+    ))
 }

@@ -31,15 +31,24 @@ const retryAfterOf = (error: OAuth2Error.OAuth2Error): number | undefined =>
 export const retrying = <A, E extends OAuth2Error.OAuth2Error>(
   effect: Effect.Effect<A, E>,
   policy: Policy,
-  what: string
+  what: string,
+  /** The failure of an attempt already made (at `start`), which the schedule takes as its first input. */
+  after?: { readonly first: E; readonly start: number }
 ): Effect.Effect<A, E> =>
-  Effect.flatMap(currentTime, (start) => {
+  Effect.flatMap(after === undefined ? currentTime : Effect.succeed(after.start), (start) => {
+    let pending = after?.first
+    const attempt = after === undefined ? effect : Effect.suspend(() => {
+      if (pending === undefined) return effect
+      const first = pending
+      pending = undefined
+      return Effect.fail(first)
+    })
     const retryAfter = (error: OAuth2Error.OAuth2Error) => {
       const after = retryAfterOf(error)
       return after === undefined ? undefined : Math.min(after, policy.retryAfterCapMillis)
     }
     return Effect.retry(
-      effect,
+      attempt,
       policy.schedule.pipe(
         Schedule.intersect(Schedule.identity<OAuth2Error.OAuth2Error>()),
         Schedule.whileInput(policy.while),
