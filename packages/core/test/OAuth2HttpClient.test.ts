@@ -1,7 +1,7 @@
 import { ClientCredentials, OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Layer, Metric, Redacted, Stream, TestClock } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Logger, Metric, Redacted, Stream, TestClock } from "effect"
 import * as metrics from "../src/internal/metrics.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
@@ -56,6 +56,29 @@ const invalidToken = {
 }
 
 describe("OAuth2HttpClient.layer", () => {
+  it.effect("a 401 to a request left without a token (origin not in origins) is explained once per origin", () =>
+    Effect.gen(function*() {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message }) => logs.push(String(message)))
+      const s = setup({ answer: (auth) => (auth === undefined ? { status: 401, json: {} } : { json: { auth } }) })
+      const statuses = yield* withLayer(
+        s,
+        Effect.forEach(
+          [`https://other.example/a`, `https://other.example/b`, `http://plain.example/c`, `${api}/d`],
+          (url) => Effect.flatMap(HttpClient.HttpClient, (client) => Effect.map(client.get(url), (r) => r.status))
+        )
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assert.deepStrictEqual(statuses, [401, 401, 401, 200])
+      // One line per refused origin (two requests to other.example, one line), none for the listed origin.
+      assert.strictEqual(logs.length, 2, logs.join("\n"))
+      assert.include(logs[0], "https://other.example answered 401 to a request sent without an access token")
+      assert.include(logs[0], "not in the client's origins")
+      assert.include(logs[1], "http://plain.example")
+      assert.include(logs[1], "plain http off loopback")
+      for (const line of logs) assert.notInclude(line, "tok-")
+      assert.strictEqual(s.tokens(), 1) // only the listed origin's request asked for a token
+    }))
+
   it.effect("requests carry the bearer token; 1,000 concurrent requests share one token request", () =>
     Effect.gen(function*() {
       const s = setup()

@@ -6,7 +6,8 @@
  * 3. the token lifecycle (`accessToken.ts`): the cached token, or a grant.
  * 4. `requestPath/scheme.ts`: the token goes on the request (`Authorization: Bearer`).
  * 5. the ambient client (through `transformClient`, guarded) sends it.
- * 6. `requestPath/replay.ts`: a 401 may drop the token and replay the request once.
+ * 6. `requestPath/replay.ts`: a 401 may drop the token and replay the request once; `requestPath/unsent.ts`: a 401
+ *    to a request the policy left without a token is explained, once per origin.
  * 7. `requestPath/failure.ts`: token failures as the platform's `RequestError`; `failOnChallenge`.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -25,6 +26,7 @@ import * as origins from "./requestPath/origins.js"
 import * as redirectGuard from "./requestPath/redirectGuard.js"
 import * as replay from "./requestPath/replay.js"
 import * as scheme from "./requestPath/scheme.js"
+import * as unsent from "./requestPath/unsent.js"
 import { resolve } from "./resolve.js"
 
 /** @internal */
@@ -86,6 +88,7 @@ export const requestPath = (options: PathOptions): {
 } => {
   const { base, policy, scheme: auth, token } = options
   const guard = redirectGuard.make(policy, auth)
+  const notifyUnsent = unsent.make(policy)
   const rule = replay.make(options.replayOn401, auth)
   // The client handed to `transformClient` sees authorized requests; one it re-sends elsewhere (a redirect it
   // follows) loses the token on the way out.
@@ -153,7 +156,10 @@ export const requestPath = (options: PathOptions): {
               send(request, { ...replayed, again: true })
             )
           case "none":
-            return final(response)
+            // A 401 to a request the policy left without a token: say why, once per origin.
+            return used === undefined && authorized.headers["authorization"] === undefined
+              ? Effect.zipRight(notifyUnsent(request.url), final(response))
+              : final(response)
         }
       }
       if (response.status >= 300 && response.status < 400) guard.remember(response)
