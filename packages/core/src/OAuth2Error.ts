@@ -50,6 +50,8 @@ export const Retries = Schema.Struct({ attempts: Schema.Number, elapsedMillis: S
  */
 export type Retries = typeof Retries.Type
 
+const authMethodField = Schema.optionalWith(Schema.String, { exact: true })
+
 const retriesField = Schema.optionalWith(Retries, { exact: true })
 
 /** The sentence a retried failure ends with: how many attempts, over how long, and what to check. */
@@ -80,7 +82,9 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
     errorUri: Schema.optionalWith(Schema.String, { exact: true }),
     retryAfter: Schema.optionalWith(Schema.Number, { exact: true }),
     /** Set when the request was retried (@since 0.2.0). */
-    retries: retriesField
+    retries: retriesField,
+    /** The client authentication method used (`token_endpoint_auth_method`), for the hint (@since 0.2.0). */
+    authMethod: authMethodField
   }
 ) {
   /**
@@ -98,7 +102,7 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
       ? `: see ${this.errorUri}`
       : ""
     return `The authorization server refused the token request (HTTP ${this.status}, error "${this.error}")${detail}` +
-      `${where(this.tokenEndpoint)}. ${hintFor(this.error)}`.trimEnd() + gaveUp(this.retries)
+      `${where(this.tokenEndpoint)}. ${hintFor(this.error, this.authMethod)}`.trimEnd() + gaveUp(this.retries)
   }
 }
 
@@ -106,14 +110,42 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
  * What to check when the server refuses the client: the credentials, the method, and the Basic encoding that some
  * servers skip (RFC 6749 §2.3.1 asks them to form-decode the id and secret; many only base64-decode them).
  */
-const clientHint = "Check the client id, the client secret and the client authentication method (auth): some " +
+const basicHint = "Check the client id, the client secret and the client authentication method (auth): some " +
   "servers do not form-decode Basic credentials (RFC 6749 §2.3.1), so auth: ClientAuth.clientSecretBasicWith(\"none\") " +
   "or ClientAuth.clientSecretPost may help."
 
-const hintFor = (error: string): string => {
+const assertionHint = "the assertion's audience (aud: the token endpoint by default; some servers want the issuer, " +
+  "the audience option of the method), its alg, and the clocks of this host and the server (iat, exp)."
+
+/** What to check when the server refuses the client, for the method that was used (RFC 6749 §2.3, RFC 7523, RFC 8705). */
+const clientHint = (method: string | undefined): string => {
+  switch (method) {
+    case "client_secret_post":
+      return "Check the client id, the client secret and the client authentication method (auth): the secret was " +
+        "sent in the form body (client_secret_post); the server may expect HTTP Basic (ClientAuth.clientSecretBasic)."
+    case "client_secret_jwt":
+      return "Check the client id, the client secret (the HMAC key of the client_secret_jwt assertion), and " +
+        assertionHint
+    case "private_key_jwt":
+      return "Check the client id, that the server knows the client's public key (its registered JWKS or key, and the " +
+        "kid), and " + assertionHint
+    case "tls_client_auth":
+    case "self_signed_tls_client_auth":
+      return "Check the client id, that the client certificate is presented (the platform layer's tls option) and " +
+        `is the one registered for ${method} (RFC 8705 §2), and that the token request goes to the mutual-TLS ` +
+        "endpoint (mtls_endpoint_aliases)."
+    case "none":
+      return "Check the client id: this client sends no credentials (auth: none), and the server may require " +
+        "client authentication."
+    default:
+      return basicHint
+  }
+}
+
+const hintFor = (error: string, method: string | undefined): string => {
   switch (error) {
     case "invalid_client":
-      return clientHint
+      return clientHint(method)
     case "invalid_scope":
       return "Check the requested scopes against those the client may ask for."
     case "unauthorized_client":
@@ -159,7 +191,9 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effec
     bodyExcerpt: Schema.String,
     retryAfter: Schema.optionalWith(Schema.Number, { exact: true }),
     /** Set when the request was retried (@since 0.2.0). */
-    retries: retriesField
+    retries: retriesField,
+    /** The client authentication method used, for the hint of a refusal (@since 0.2.0). */
+    authMethod: authMethodField
   }
 ) {
   /**
@@ -177,7 +211,7 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@effec
     return isRefusalStatus(this.status)
       ? `The authorization server refused the token request${
         where(this.tokenEndpoint)
-      } (HTTP ${this.status}${type}): ${this.reason}. ${clientHint}${body}`
+      } (HTTP ${this.status}${type}): ${this.reason}. ${clientHint(this.authMethod)}${body}`
       : `Invalid OAuth 2.0 token response${where(this.tokenEndpoint)} (HTTP ${this.status}${type}): ${this.reason}.${
         gaveUp(this.retries)
       }${body}`

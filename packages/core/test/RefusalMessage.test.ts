@@ -1,6 +1,6 @@
 // Refusals without an RFC 6749 §5.2 body (a 401 or 403 with an empty body or an HTML page, which some servers send
 // for a wrong secret) read as refusals, with what to check.
-import { OAuth2Error } from "@effect-oauth2/core"
+import { ClientAuth, OAuth2Error } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { strictEqual } from "@effect/vitest/utils"
 import * as Effect from "effect/Effect"
@@ -8,7 +8,7 @@ import * as Redacted from "effect/Redacted"
 import { failureOf, run, tokenUrl } from "./utils/Grant.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
-const secret = "REFUSAL-SECRET-q8:+/"
+const secret = "REFUSAL-SECRET-q8:+/-long-enough-for-HS256!"
 
 const assertRefusal = (error: OAuth2Error.InvalidResponse, status: number) => {
   const message = error.message
@@ -63,6 +63,38 @@ describe("a refusal without a §5.2 body", () => {
       assert.include(error.message, "\"invalid_client\"")
       assert.include(error.message, "ClientAuth.clientSecretBasicWith(\"none\")")
       assert.include(error.message, "ClientAuth.clientSecretPost")
+    }))
+
+  it.effect("invalid_client names what to check for the method in use, not the Basic hint of another method", () =>
+    Effect.gen(function*() {
+      const { privateKey } = yield* Effect.promise(() =>
+        crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])
+      )
+      const cases: ReadonlyArray<readonly [ClientAuth.ClientAuth, string, ReadonlyArray<string>]> = [
+        [ClientAuth.clientSecretBasic, "client_secret_basic", ["do not form-decode Basic credentials"]],
+        [ClientAuth.clientSecretPost, "client_secret_post", ["sent in the form body", "ClientAuth.clientSecretBasic"]],
+        [ClientAuth.clientSecretJwt(), "client_secret_jwt", ["HMAC key", "audience", "clocks"]],
+        [ClientAuth.privateKeyJwt({ key: privateKey }), "private_key_jwt", ["public key", "kid", "audience", "clocks"]],
+        [ClientAuth.tlsClientAuth, "tls_client_auth", ["client certificate", "RFC 8705", "mtls_endpoint_aliases"]],
+        [ClientAuth.none, "none", ["sends no credentials"]]
+      ]
+      for (const [auth, method, phrases] of cases) {
+        // A §5.2 invalid_client (ErrorResponse), and a bare 401 without a §5.2 body (InvalidResponse).
+        const replies = [
+          [() => ({ status: 401, json: { error: "invalid_client" } }), "ErrorResponse"],
+          [() => TestHttp.raw("", { status: 401 }), "InvalidResponse"]
+        ] as const
+        for (const [reply, tag] of replies) {
+          const { exit } = yield* run(reply, { auth, clientSecret: Redacted.make(secret) })
+          const error = failureOf(exit, tag)
+          assert.strictEqual(error.authMethod, method)
+          for (const phrase of phrases) assert.include(error.message, phrase, `${method}: ${error.message}`)
+          if (method !== "client_secret_basic") {
+            assert.notInclude(error.message, "form-decode Basic", method)
+          }
+          assert.notInclude(error.message, secret)
+        }
+      }
     }))
 
   it.effect("other statuses without a §5.2 body still read as an invalid response", () =>

@@ -472,6 +472,14 @@ export const request = (
       )
     })
   })
+  // A refusal names the auth method it was made with, so its hint says what to check for that method.
+  const method = prepared.auth.method
+  const withMethod = (error: OAuth2Error.OAuth2Error): OAuth2Error.OAuth2Error =>
+    error._tag === "ErrorResponse"
+      ? new OAuth2Error.ErrorResponse({ ...fieldsOf(error), authMethod: method })
+      : error._tag === "InvalidResponse"
+      ? new OAuth2Error.InvalidResponse({ ...fieldsOf(error), authMethod: method })
+      : error
   const spanOptions = {
     captureStackTrace: false,
     kind: "client",
@@ -486,7 +494,7 @@ export const request = (
   // The span is at hand, so the outcome goes on it directly rather than through a look-up of the current span.
   return Effect.useSpan("OAuth2.tokenRequest", spanOptions, (span) =>
     Effect.withParentSpan(
-      Effect.tapBoth(withRetry, {
+      Effect.tapBoth(Effect.mapError(withRetry, withMethod), {
         onFailure: (error) => Effect.sync(() => span.attribute("oauth2.outcome", error._tag)),
         onSuccess: (credentials) =>
           Effect.sync(() => {
