@@ -12,6 +12,7 @@ import type { Options as OAuth2ClientOptions, Service as OAuth2ClientService } f
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as WwwAuthenticate from "../WwwAuthenticate.js"
 import * as accessToken from "./accessToken.js"
+import * as dpop from "./dpop.js"
 import * as grant from "./grant.js"
 import { resolve } from "./resolve.js"
 import { isLoopbackHost } from "./url.js"
@@ -22,16 +23,16 @@ export type ClientOptions = OAuth2ClientOptions
 /** @internal */
 export type Service = OAuth2ClientService
 
-const bearerOf = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
-  const header = request.headers["authorization"]
-  return header !== undefined && /^bearer /i.test(header) ? header.slice(7) : undefined
-}
+// DPoP: the token of a Bearer or a DPoP Authorization header.
+const bearerOf = (request: HttpClientRequest.HttpClientRequest): string | undefined =>
+  dpop.tokenOfAuthorization(request.headers["authorization"])
 
 const withoutAuthorization = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
   HttpClientRequest.make(request.method as "POST")(request.url, {
     urlParams: request.urlParams,
     hash: Option.getOrUndefined(request.hash),
-    headers: Headers.remove(request.headers, "authorization"),
+    // DPoP: the proof goes with the token.
+    headers: dpop.removeProof(Headers.remove(request.headers, "authorization")),
     body: request.body
   })
 
@@ -69,10 +70,12 @@ export const make = (
     const prepared = yield* Effect.flatMap(resolve(options), grant.prepare)
     const allowed = yield* allowedOrigin(options.origins, options.allowInsecureHttp === true)
     const base = yield* HttpClient.HttpClient
+    // DPoP: the key's hooks (RFC 9449), when the dpop option is on; a stored token bound to another key is a miss.
+    const dpopHooks = prepared.dpop
     const token = yield* accessToken.make(grant.request(prepared, base), {
       ...options,
       storeKey: options.storeKey ?? prepared.cacheKey
-    })
+    }, dpop.usableWith(dpopHooks?.key))
     const replayOn401 = options.replayOn401 ?? "invalid_token"
     // Tokens this client attached, so that a header it set is removed when the request moves to another origin.
     const issued = new Set<string>()
@@ -177,7 +180,11 @@ export const make = (
       if (decide(request.url) !== true || (!explicitOrigins && isRedirectTarget(request.url))) {
         return Effect.succeed(request)
       }
-      return Effect.map(token.get, (credentials) => attach(request, credentials))
+      // DPoP: a token bound to the key goes as `Authorization: DPoP` with a new proof (RFC 9449 §7.1).
+      return Effect.flatMap(token.get, (credentials) =>
+        dpopHooks !== undefined && credentials.dpopJkt !== undefined
+          ? dpopHooks.authorize(attach(request, credentials), Redacted.value(credentials.accessToken))
+          : Effect.succeed(attach(request, credentials)))
     }
 
     // The client handed to `transformClient` sees requests after this client attached the token; if that client
@@ -195,7 +202,9 @@ export const make = (
     const shouldReplay = (response: HttpClientResponse.HttpClientResponse): boolean => {
       if (replayOn401 === "never") return false
       if (replayOn401 === "always") return true
-      return WwwAuthenticate.bearerError(response.headers["www-authenticate"])?.error === "invalid_token"
+      return WwwAuthenticate.bearerError(response.headers["www-authenticate"])?.error === "invalid_token" ||
+        // DPoP: the same rule for a DPoP challenge.
+        (dpopHooks !== undefined && dpop.challengeError(response.headers["www-authenticate"]) === "invalid_token")
     }
 
     const challengeError = (response: HttpClientResponse.HttpClientResponse) => {
@@ -223,17 +232,25 @@ export const make = (
       const on401 = (
         request: HttpClientRequest.HttpClientRequest,
         authorized: HttpClientRequest.HttpClientRequest,
-        response: HttpClientResponse.HttpClientResponse
+        response: HttpClientResponse.HttpClientResponse,
+        nonceReplayed = false
       ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError> => {
         // Only a 401 for the token we sent counts: after a redirect followed by a transformClient, the answering
         // server may never have seen it.
         const used = ourBearer(authorized)
-        if (
-          used === undefined || bearerOf(response.request) !== used || request.body._tag === "Stream" ||
-          !shouldReplay(response)
-        ) {
+        if (used === undefined || bearerOf(response.request) !== used || request.body._tag === "Stream") {
           return final(response)
         }
+        // DPoP: a use_dpop_nonce challenge is answered once with a new proof that carries the nonce (RFC 9449 §9);
+        // the token stays.
+        if (dpopHooks !== undefined && !nonceReplayed && dpopHooks.isNonceChallenge(response)) {
+          return Effect.flatMap(auth(request), (again) =>
+            Effect.flatMap(api.execute(again), (next) => {
+              dpopHooks.learn(next.request.url, next.headers)
+              return next.status === 401 ? on401(request, again, next, true) : Effect.succeed(next)
+            }))
+        }
+        if (!shouldReplay(response)) return final(response)
         // RFC 6750 §3.1 invalid_token: this token is dead. Drop it (only if still current) and replay once.
         return token.invalidate(used).pipe(
           Effect.zipRight(Effect.annotateCurrentSpan("oauth2.replayed", true)),
@@ -246,12 +263,15 @@ export const make = (
         Effect.flatMap(
           auth(request),
           (authorized) =>
-            Effect.flatMap(api.execute(authorized), (response) =>
-              response.status === 401
+            Effect.flatMap(api.execute(authorized), (response) => {
+              // DPoP: learn the nonce of any response (RFC 9449 §9).
+              if (dpopHooks !== undefined) dpopHooks.learn(response.request.url, response.headers)
+              return response.status === 401
                 ? on401(request, authorized, response)
                 : response.status >= 300 && response.status < 400 && !explicitOrigins
                 ? Effect.sync(() => remember(response))
-                : Effect.succeed(response))
+                : Effect.succeed(response)
+            })
         )
     }
 

@@ -10,6 +10,7 @@ import type * as ClientCredentials from "../ClientCredentials.js"
 import * as Discovery from "../Discovery.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import { issuerString } from "./discovery.js"
+import * as dpop from "./dpop.js"
 import { display, parseEndpoint } from "./url.js"
 
 /**
@@ -17,7 +18,11 @@ import { display, parseEndpoint } from "./url.js"
  *
  * @internal
  */
-export type Resolved = ClientCredentials.Options & { readonly tokenUrl: string | URL }
+export type Resolved = ClientCredentials.Options & {
+  readonly tokenUrl: string | URL
+  /** DPoP: the key's hooks, made once per client (`dpop` option). */
+  readonly dpopHooks?: dpop.Hooks | undefined
+}
 
 /**
  * The auth method to use with a discovered server: when a secret is given without `auth`, `client_secret_basic`
@@ -113,5 +118,7 @@ export const resolve = (
         clientSecret: options.clientSecret
       })
     }
-    return { ...options, tokenUrl, auth }
+    // DPoP: the key is generated or imported, and its thumbprint computed, once per client.
+    const dpopKey = yield* dpop.resolveKey(options.dpop)
+    return { ...options, tokenUrl, auth, ...(dpopKey !== undefined ? { dpopHooks: dpop.make(dpopKey) } : {}) }
   })
