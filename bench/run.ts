@@ -8,6 +8,7 @@ import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as clientAuth from "./clientAuth.js"
 import * as coldBurst from "./coldBurst.js"
+import * as dpop from "./dpop.js"
 import * as fleet from "./fleet.js"
 import * as grant from "./grant.js"
 import { startServers } from "./lib.js"
@@ -17,7 +18,16 @@ import { type Row, table } from "./report.js"
 import * as rotation from "./rotation.js"
 import * as tenants from "./tenants.js"
 
-type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth" | "fleet" | "tenants"
+type Name =
+  | "overhead"
+  | "coldBurst"
+  | "rotation"
+  | "grant"
+  | "memory"
+  | "clientAuth"
+  | "dpop"
+  | "fleet"
+  | "tenants"
 
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 const selected = (name: Name) => only === undefined || only.includes(name)
@@ -78,6 +88,16 @@ const main = async () => {
     if (selected("clientAuth")) {
       const r = await step("client authentication", () => clientAuth.run())
       results.clientAuth = r.figures
+      rows.push(...r.rows)
+    }
+    if (selected("dpop")) {
+      const r = await step("dpop", () => dpop.run(servers))
+      results.dpop = r.figures
+      // The per-request cost of DPoP against Bearer, beside the other overhead figures.
+      results.overhead = {
+        ...(results.overhead as Record<string, unknown> | undefined),
+        dpopMicrosPerRequest: r.figures.dpopOverheadMicrosPerRequest
+      }
       rows.push(...r.rows)
     }
     if (selected("fleet")) {
