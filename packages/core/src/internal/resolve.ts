@@ -71,6 +71,7 @@ export const resolve = (
     let tokenUrl = options.tokenUrl
     let issuer = options.issuer === undefined ? undefined : issuerString(options.issuer)
     let auth = options.auth
+    let dpopAlgorithms: ReadonlyArray<string> | undefined
     if (tokenUrl === undefined) {
       if (options.issuer === undefined) {
         return yield* new OAuth2Error.ConfigurationError({
@@ -84,6 +85,7 @@ export const resolve = (
         maxResponseBytes: options.maxResponseBytes
       })
       issuer = metadata.issuer
+      dpopAlgorithms = metadata.dpop_signing_alg_values_supported
       const mutualTls = options.useMtlsEndpointAliases ?? (auth !== undefined && ClientAuth.isMutualTls(auth))
       const endpoint = Discovery.tokenEndpoint(metadata, { mutualTls })
       const where = Discovery.metadataUrl(new URL(issuer), "oauth-authorization-server").href
@@ -120,5 +122,11 @@ export const resolve = (
     }
     // DPoP: the key is generated or imported, and its thumbprint computed, once per client.
     const dpopKey = yield* dpop.resolveKey(options.dpop)
+    if (dpopKey !== undefined && dpopAlgorithms !== undefined && !dpopAlgorithms.includes(dpopKey.alg)) {
+      yield* Effect.logWarning(
+        `OAuth2: the authorization server ${issuer} does not list ${dpopKey.alg} in dpop_signing_alg_values_supported ` +
+          `(it lists ${dpopAlgorithms.join(", ") || "none"}); trying it anyway`
+      )
+    }
     return { ...options, tokenUrl, auth, ...(dpopKey !== undefined ? { dpopHooks: dpop.make(dpopKey) } : {}) }
   })

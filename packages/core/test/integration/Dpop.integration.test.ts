@@ -3,7 +3,7 @@ import type { AuthServer, ResourceServer } from "@effect-oauth2/testing"
 import { clients, startAuthServer, startResourceServer } from "@effect-oauth2/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Logger, Redacted } from "effect"
 import * as Exit from "effect/Exit"
 import * as jose from "jose"
 import * as crypto from "node:crypto"
@@ -158,5 +158,22 @@ describe("DPoP against oidc-provider and a DPoP-verifying API (RFC 9449)", () =>
       assert.strictEqual(rsRotating.requests() - before, 7)
       const nonces = new Set(rsRotating.acceptedProofs().slice(-6).map((proof) => proof.nonce))
       assert.isAtLeast(nonces.size, 3)
+    })))
+
+  it.scopedLive("with an issuer, a key whose alg the server does not list is logged when the client is built", () =>
+    withUndici(Effect.gen(function*() {
+      const logs: Array<string> = []
+      const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logs.push(String(message))))
+      const key = yield* Dpop.generateKeyPair({ alg: "PS256" })
+      yield* OAuth2Client.make({ issuer: as.issuer, ...dpopClient, dpop: { key } }).pipe(Effect.provide(logger))
+      assert.isTrue(
+        logs.some((line) => line.includes("PS256") && line.includes("dpop_signing_alg_values_supported")),
+        logs.join("\n")
+      )
+      const warnings = () => logs.filter((line) => line.includes("dpop_signing_alg_values_supported")).length
+      assert.strictEqual(warnings(), 1)
+      // ES256, which oidc-provider lists: no warning.
+      yield* OAuth2Client.make({ issuer: as.issuer, ...dpopClient, dpop: true }).pipe(Effect.provide(logger))
+      assert.strictEqual(warnings(), 1)
     })))
 })
