@@ -125,10 +125,28 @@ const main = async () => {
     `${rows.filter((row) => row.ok === true).length} goals met, ${misses.length} missed; ` +
       `total ${seconds.toFixed(1)} s`
   )
+  const file = new URL("./results.json", import.meta.url)
   if (only === undefined) {
-    const file = new URL("./results.json", import.meta.url)
     fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n")
     console.log(`wrote ${file.pathname}`)
+  } else if (process.env.BENCH_MERGE === "1") {
+    // The selected scenarios' figures replace theirs in results.json; the others stay, as measured before.
+    const previous = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>
+    // The machine fields stay those of the full run; this run's are kept under mergedRuns.
+    const machineKeys = new Set([...Object.keys(machine), "durationSeconds", "loadAverageAtEnd"])
+    const merged: Record<string, unknown> = { ...previous }
+    const run: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(results)) {
+      if (machineKeys.has(key)) run[key] = value
+      else {
+        merged[key] = key === "overhead" && !only.includes("overhead")
+          ? { ...(previous.overhead as Record<string, unknown> | undefined), ...(value as Record<string, unknown>) }
+          : value
+      }
+    }
+    merged.mergedRuns = { ...(previous.mergedRuns as Record<string, unknown> | undefined), [only.join(",")]: run }
+    fs.writeFileSync(file, JSON.stringify(merged, null, 2) + "\n")
+    console.log(`merged ${only.join(", ")} into ${file.pathname}`)
   }
 }
 
