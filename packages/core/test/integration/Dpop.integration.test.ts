@@ -5,6 +5,9 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Logger, Redacted } from "effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as TestContext from "effect/TestContext"
 import * as jose from "jose"
 import * as crypto from "node:crypto"
 
@@ -175,5 +178,55 @@ describe("DPoP against oidc-provider and a DPoP-verifying API (RFC 9449)", () =>
       // ES256, which oidc-provider lists: no warning.
       yield* OAuth2Client.make({ issuer: as.issuer, ...dpopClient, dpop: true }).pipe(Effect.provide(logger))
       assert.strictEqual(warnings(), 1)
+    })))
+
+  it.scopedLive("TestClock drives iat end to end: a proof from 10 minutes ago is refused by the API", () =>
+    withUndici(Effect.gen(function*() {
+      const client = yield* make(as)
+      yield* client.token.get
+      // In a fiber of its own, awaited (not joined), so that its TestClock does not stay with this fiber.
+      const staleFiber = yield* Effect.fork(
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now() - 10 * 60_000)
+          return yield* call(client, `${rs.url}/hello`)
+        }).pipe(Effect.provide(TestContext.TestContext))
+      )
+      const stale = yield* Effect.flatten(Fiber.await(staleFiber))
+      assert.strictEqual(stale.status, 401)
+      assert.include(rs.dpopRefusals().at(-1), "iat outside the accepted window")
+      const again = yield* call(client, `${rs.url}/hello`)
+      assert.strictEqual(again.status, 200, JSON.stringify([again.body, rs.dpopRefusals().slice(-2)]))
+    })))
+
+  it.scopedLive("the API checks every part of the proof: jti replay, htm, htu, ath and the key", () =>
+    withUndici(Effect.gen(function*() {
+      const pair = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })
+      const privateJwk = pair.privateKey.export({ format: "jwk" }) as JsonWebKey
+      const client = yield* make(as, { dpop: { key: { privateKey: Redacted.make(privateJwk) } } })
+      const token = Redacted.value((yield* client.token.get).accessToken)
+      const jwk = pair.publicKey.export({ format: "jwk" }) as jose.JWK
+      const ath = crypto.createHash("sha256").update(token).digest("base64url")
+      const proof = (claims: Record<string, unknown>) =>
+        Effect.promise(() =>
+          new jose.SignJWT({ htm: "GET", htu: `${rs.url}/hello`, jti: crypto.randomUUID(), ath, ...claims })
+            .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
+            .setIssuedAt()
+            .sign(pair.privateKey)
+        )
+      const send = (dpop: string) => raw(`${rs.url}/hello`, { authorization: `DPoP ${token}`, dpop })
+      const good = yield* proof({})
+      assert.strictEqual((yield* send(good)).status, 200, "a well-formed proof of the token's key")
+      assert.strictEqual((yield* send(good)).status, 401, "the same proof again (jti replay)")
+      assert.include(rs.dpopRefusals().at(-1), "jti")
+      for (
+        const [claims, reason] of [
+          [{ htm: "POST" }, "htm"],
+          [{ htu: `${rs.url}/other` }, "htu"],
+          [{ ath: "A".repeat(43) }, "ath"]
+        ] as const
+      ) {
+        assert.strictEqual((yield* send(yield* proof(claims))).status, 401, reason)
+        assert.include(rs.dpopRefusals().at(-1), reason)
+      }
     })))
 })
