@@ -14,17 +14,17 @@
  *
  * @example
  * ```ts
- * import { Dpop, OAuth2HttpClient } from "@effect-oauth2/core"
- * import { Effect, Redacted } from "effect"
+ * import { OAuth2HttpClient } from "@effect-oauth2/core"
+ * import { Redacted } from "effect"
  *
- * // A key of your own, e.g. kept in IndexedDB across page loads (see the README), or `dpop: true`.
- * const layer = Effect.map(Dpop.generateKeyPair(), (key) =>
- *   OAuth2HttpClient.layer({
- *     tokenUrl: "https://auth.example.com/token",
- *     clientId: "svc",
- *     clientSecret: Redacted.make("s3cret"),
- *     dpop: { key }
- *   }))
+ * // Every request through the layer's HttpClient: `Authorization: DPoP <token>` and a new `DPoP` proof.
+ * const DpopLive = OAuth2HttpClient.layer({
+ *   tokenUrl: "https://auth.example.com/token",
+ *   clientId: "svc",
+ *   clientSecret: Redacted.make("s3cret"),
+ *   origins: ["https://api.example.com"],
+ *   dpop: true
+ * })
  * ```
  *
  * @since 0.2.0

@@ -9,6 +9,7 @@ import {
 } from "@effect-oauth2/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
@@ -18,6 +19,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as jose from "jose"
 import * as crypto from "node:crypto"
+import * as util from "node:util"
 import * as dpop from "../src/internal/dpop.js"
 import { failure, failureOf, run, success, tokenUrl } from "./utils/Grant.js"
 import * as TestHttp from "./utils/TestHttp.js"
@@ -430,6 +432,39 @@ describe("DPoP keys (RFC 9449 §4.2) and the cache", () => {
         }
       )
     ))
+})
+
+describe("DPoP secrets never in output", () => {
+  it.scoped("neither the private key nor the token appears in the errors of a refused DPoP flow", () =>
+    Effect.gen(function*() {
+      const token = "secret-dpop-token-value-123"
+      const { service } = yield* client(
+        (request) =>
+          isToken(request)
+            ? dpopToken(token)
+            : { status: 401, json: {}, headers: { "www-authenticate": `DPoP error="invalid_dpop_proof"` } },
+        { failOnChallenge: true, replayOn401: "never" }
+      )
+      const refusedCall = yield* Effect.exit(service.typedHttpClient.get(`${api}/x`))
+      const refused = yield* Effect.exit(
+        OAuth2Client.make({ tokenUrl, clientId: "c", dpop: { key: jwkPair, alg: "ES384" } }).pipe(
+          Effect.provide(TestHttp.make(() => dpopToken(token)).layer)
+        )
+      )
+      const grant = (yield* run(() => dpopToken(boundJwt("other-key")), { dpop: { key: jwkPair } })).exit
+      // Rendered as messages; the build and grant failures also inspected in full. (The API failure's inspect output
+      // shows the request it carries, headers included, as it does for Bearer: left to the request-path work.)
+      const renderings = [refusedCall, refused, grant].map((exit: Exit.Exit<unknown, unknown>) => {
+        assert.isTrue(Exit.isFailure(exit))
+        return Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""
+      })
+      renderings.push(util.inspect(refused, { depth: 10 }), util.inspect(grant, { depth: 10 }))
+      for (const text of renderings) {
+        assert.notInclude(text, privateJwk.d!)
+        assert.notInclude(text, token)
+        assert.notInclude(text, boundJwt("other-key"))
+      }
+    }))
 })
 
 describe("DPoP with the layers", () => {

@@ -208,7 +208,9 @@ export const make = (
     }
 
     const challengeError = (response: HttpClientResponse.HttpClientResponse) => {
-      const challenge = WwwAuthenticate.bearerError(response.headers["www-authenticate"])
+      const challenge = WwwAuthenticate.bearerError(response.headers["www-authenticate"]) ??
+        // DPoP: a DPoP challenge's error counts as well (RFC 9449 §7.1).
+        (dpopHooks !== undefined ? dpop.challenge(response.headers["www-authenticate"]) : undefined)
       return challenge === undefined ? Effect.succeed(response) : Effect.fail(
         new HttpClientError.ResponseError({
           request: response.request,

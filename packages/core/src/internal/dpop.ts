@@ -196,14 +196,20 @@ const htuOf = (url: string): string => {
 
 const originOf = (url: string): string | undefined => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0]?.toLowerCase()
 
-/** The `error` of the first DPoP challenge of a `WWW-Authenticate` value. @internal */
-export const challengeError = (header: string | undefined): string | undefined => {
+/** The error of the first DPoP challenge of a `WWW-Authenticate` value that has one (RFC 9449 §7.1). @internal */
+export const challenge = (header: string | undefined): WwwAuthenticate.BearerError | undefined => {
   if (header === undefined) return undefined
-  for (const challenge of WwwAuthenticate.parse(header)) {
-    if (challenge.scheme === "dpop" && challenge.params["error"] !== undefined) return challenge.params["error"]
+  for (const parsed of WwwAuthenticate.parse(header)) {
+    const error = parsed.params["error"]
+    if (parsed.scheme !== "dpop" || error === undefined) continue
+    const description = parsed.params["error_description"]
+    return { error, ...(description !== undefined ? { errorDescription: description } : {}) }
   }
   return undefined
 }
+
+/** The `error` of the first DPoP challenge of a `WWW-Authenticate` value. @internal */
+export const challengeError = (header: string | undefined): string | undefined => challenge(header)?.error
 
 const cnfJktOf = (token: string): string | undefined => {
   if (token.split(".").length !== 3) return undefined
