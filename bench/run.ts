@@ -10,6 +10,7 @@ import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as clientAuth from "./clientAuth.js"
 import * as coldBurst from "./coldBurst.js"
+import * as dpop from "./dpop.js"
 import * as fleet from "./fleet.js"
 import * as grant from "./grant.js"
 import { startServers } from "./lib.js"
@@ -19,7 +20,16 @@ import { type Row, table } from "./report.js"
 import * as rotation from "./rotation.js"
 import * as tenants from "./tenants.js"
 
-type Name = "overhead" | "coldBurst" | "rotation" | "grant" | "memory" | "clientAuth" | "fleet" | "tenants"
+type Name =
+  | "overhead"
+  | "coldBurst"
+  | "rotation"
+  | "grant"
+  | "memory"
+  | "clientAuth"
+  | "dpop"
+  | "fleet"
+  | "tenants"
 
 // `npm run bench -- grant overhead` or `BENCH_ONLY=grant,overhead npm run bench`: those scenarios only.
 // `--write` with some scenarios: their sections replace those of results.json, the others are kept.
@@ -89,6 +99,16 @@ const main = async () => {
       results.clientAuth = r.figures
       rows.push(...r.rows)
     }
+    if (selected("dpop")) {
+      const r = await step("dpop", () => dpop.run(servers))
+      results.dpop = r.figures
+      // The per-request cost of DPoP against Bearer, beside the other overhead figures.
+      results.overhead = {
+        ...(results.overhead as Record<string, unknown> | undefined),
+        dpopMicrosPerRequest: r.figures.dpopOverheadMicrosPerRequest
+      }
+      rows.push(...r.rows)
+    }
     if (selected("fleet")) {
       const r = await step("fleet", () => fleet.run(servers))
       results.fleet = r.figures
@@ -122,9 +142,16 @@ const main = async () => {
     const previous = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>
     const { cpuModel, cpus, date, durationSeconds, loadAverageAtEnd, loadAverageAtStart, node, ...sections } = results
     const runs = Array.isArray(previous.partialRuns) ? previous.partialRuns : []
+    // `dpop` alone adds overhead.dpopMicrosPerRequest to the overhead figures measured before.
+    const overheadSection = "overhead" in sections && !only.includes("overhead")
+      ? {
+        overhead: { ...(previous.overhead as Record<string, unknown> | undefined), ...(sections.overhead as object) }
+      }
+      : {}
     const merged = {
       ...previous,
       ...sections,
+      ...overheadSection,
       partialRuns: [...runs, {
         scenarios: only,
         node,

@@ -31,7 +31,9 @@ export const clients = {
   weird: { id: "weird:client id", secret: "s3cr3t:+/%& =~" },
   unicode: { id: "ünïcødé-client", secret: "sëcret-密码-🔑" },
   resourceServer: { id: "resource-server", secret: "rs-secret-4Kp" },
-  secretJwt: { id: "secret-jwt-client", secret: "hmac-secret-J8vQ2mX7pL4nR9sT1wY6zB3cF5gH0kD2aE8uI7oP4qW1xZ9vN3bM6tC" }
+  secretJwt: { id: "secret-jwt-client", secret: "hmac-secret-J8vQ2mX7pL4nR9sT1wY6zB3cF5gH0kD2aE8uI7oP4qW1xZ9vN3bM6tC" },
+  /** `client_secret_basic` with `dpop_bound_access_tokens`: a token request without a DPoP proof is refused. */
+  dpop: { id: "dpop-client", secret: "dpop-secret-5Hn" }
 } as const satisfies Record<string, ClientCredentials>
 
 /** A `private_key_jwt` client: its id and its private key, as a JWK (with `kid` and `alg`) and as PKCS#8 PEM. */
@@ -132,6 +134,12 @@ export interface AuthServerOptions {
    * clients of {@link mtlsClients} get certificate-bound access tokens (`cnf.x5t#S256`).
    */
   readonly mtls?: { readonly pki: TestPki }
+  /**
+   * DPoP nonces (RFC 9449 §8): every DPoP proof at the token endpoint must carry a nonce the server issued
+   * (`features.dPoP.requireNonce`); a proof without one gets `400 use_dpop_nonce` with a `DPoP-Nonce` header.
+   * Default false (DPoP itself is always on, as in oidc-provider).
+   */
+  readonly dpopNonce?: boolean
   /** More client registrations, as oidc-provider takes them (the demo registers its key this way). */
   readonly extraClients?: ReadonlyArray<Readonly<Record<string, unknown>>>
 }
@@ -319,6 +327,7 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
       clientMetadata(clients.resourceServer, "client_secret_basic"),
       clientMetadata({ id: unicodeAliasId, secret: aliasSecret }, "client_secret_basic"),
       clientMetadata(clients.secretJwt, "client_secret_jwt"),
+      { ...clientMetadata(clients.dpop, "client_secret_basic"), dpop_bound_access_tokens: true },
       keyClientMetadata(jwtClients.es256),
       keyClientMetadata(jwtClients.rs256),
       ...(mtls !== undefined ? mtlsClientMetadata(mtls.pki) : []),
@@ -386,6 +395,12 @@ export const startAuthServer = async (options: AuthServerOptions = {}): Promise<
         }
         : {}),
       clientCredentials: { enabled: true },
+      dPoP: {
+        enabled: true,
+        ...(options.dpopNonce === true
+          ? { nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
+          : {})
+      },
       introspection: {
         enabled: true,
         allowedPolicy: (_ctx: unknown, client: ProviderClient) => client.clientAuthMethod !== "none"

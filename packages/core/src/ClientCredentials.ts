@@ -12,6 +12,8 @@ import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as ClientAuth from "./ClientAuth.js"
 import type { Credentials } from "./Credentials.js"
+import type * as Dpop from "./Dpop.js"
+import * as dpop from "./internal/dpop.js"
 import * as internal from "./internal/grant.js"
 import { resolve } from "./internal/resolve.js"
 import * as OAuth2Error from "./OAuth2Error.js"
@@ -105,6 +107,13 @@ export interface Options {
   readonly retry?: RetryOptions | false | undefined
   /** The largest token response body read; default 1 MiB. */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * DPoP (RFC 9449): `true` generates an ES256 key pair (non-extractable) when the client is built; `{ key, alg? }`
+   * uses a given pair. Token requests then carry a proof, and a `DPoP` token is bound to the key. See {@link Dpop}.
+   *
+   * @since 0.2.0
+   */
+  readonly dpop?: Dpop.Option | undefined
 }
 
 /**
@@ -157,7 +166,7 @@ export const make = (
 
 /**
  * The key under which tokens of these options are cached and stored: token endpoint, client id, auth method,
- * sorted scopes and sorted extra parameters. Never the secret.
+ * sorted scopes and sorted extra parameters, and the DPoP key's thumbprint. Never the secret.
  *
  * Options with an `issuer` and no `tokenUrl` have no key before discovery: read it from the built client
  * (`OAuth2Client`'s `cacheKey`) instead.
@@ -175,5 +184,16 @@ export const cacheKey = (options: Options): Effect.Effect<string, OAuth2Error.Co
             "read cacheKey from the built OAuth2Client"
         })
       )
-      : Effect.map(internal.prepare({ ...options, tokenUrl }), (prepared) => prepared.cacheKey)
+      : options.dpop === true
+      ? Effect.fail(
+        new OAuth2Error.ConfigurationError({
+          reason: "cacheKey names the DPoP key: with dpop: true it is generated when the client is built; " +
+            "read cacheKey from the built OAuth2Client"
+        })
+      )
+      : Effect.flatMap(dpop.resolveKey(options.dpop), (key) =>
+        Effect.map(
+          internal.prepare({ ...options, tokenUrl, ...(key !== undefined ? { dpopHooks: dpop.make(key) } : {}) }),
+          (prepared) => prepared.cacheKey
+        ))
   })

@@ -35,6 +35,19 @@ export class Credentials extends Schema.Class<Credentials>("@effect-oauth2/core/
   refreshToken: Schema.optionalWith(Schema.Redacted(Schema.String), { exact: true }),
   idToken: Schema.optionalWith(Schema.Redacted(Schema.String), { exact: true }),
   tokenEndpoint: Schema.String,
+  /**
+   * For a DPoP-bound token (`tokenType` `DPoP`, RFC 9449): the RFC 7638 thumbprint of the key it is bound to. Such
+   * a token is only ever used with that key.
+   *
+   * @since 0.2.0
+   */
+  dpopJkt: Schema.optionalWith(Schema.String, { exact: true }),
+  /**
+   * The `cnf.jkt` claim of a DPoP-bound token that is a JWT (RFC 9449 §6.1): equal to `dpopJkt`.
+   *
+   * @since 0.2.0
+   */
+  cnfJkt: Schema.optionalWith(Schema.String, { exact: true }),
   /** Every response field the RFC does not name. */
   extra: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) })
 }) {

@@ -33,12 +33,14 @@ export interface Options extends ClientCredentials.Options, AccessToken.Options 
   /**
    * When a 401 invalidates the token and replays the request once with a fresh one:
    * `"invalid_token"` (default) when `WWW-Authenticate` has a Bearer challenge with `error="invalid_token"`
-   * (RFC 6750 §3.1); `"always"` on any 401 (servers that send no challenge); `"never"`. Requests with a stream
-   * body are not replayed (the stream is spent).
+   * (RFC 6750 §3.1), or a DPoP challenge with it (RFC 9449 §7.1); `"always"` on any 401 (servers that send no
+   * challenge); `"never"`. Requests with a stream body are not replayed (the stream is spent). Apart from this, with
+   * `dpop` a 401 DPoP `use_dpop_nonce` challenge is replayed once with the server's nonce (RFC 9449 §9).
    */
   readonly replayOn401?: "invalid_token" | "always" | "never" | undefined
   /**
-   * The Dart package's `Client` behaviour: a final 401 whose Bearer challenge carries an `error` fails with a
+   * The Dart package's `Client` behaviour: a final 401 whose Bearer (or, with `dpop`, DPoP) challenge carries an
+   * `error` fails with a
    * `ResponseError` (reason `StatusCode`, the challenge in its description) instead of returning the response.
    * Default `false`.
    */

@@ -166,6 +166,7 @@ export interface ConfigSources {
  * | `OAUTH2_AUTH_METHOD` | `auth`: `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`, `none` |
  * | `OAUTH2_ORIGINS` | `origins` (space or comma separated) |
  * | `OAUTH2_TIMEOUT` | `timeout` (a duration: `10 seconds`) |
+ * | `OAUTH2_DPOP` | `dpop: true` when `true`: DPoP (RFC 9449) with a key pair generated when the layer is built (since 0.2.0) |
  *
  * Without `OAUTH2_AUTH_METHOD`: `private_key_jwt` when a private key is set; with a secret, `client_secret_basic`
  * (or what discovery finds the server supports); with a client certificate (platform-node's TLS variables),
@@ -202,7 +203,8 @@ export const config = (
         Option.isNone(option) ? Either.right(option) : Either.map(urls(name("ORIGINS"))(option.value), Option.some)
       )
     ),
-    timeout: Config.option(Config.duration(name("TIMEOUT")))
+    timeout: Config.option(Config.duration(name("TIMEOUT"))),
+    dpop: Config.option(Config.boolean(name("DPOP")))
   }).pipe(
     Config.mapOrFail((read) => {
       if (Option.isNone(read.tokenUrl) && Option.isNone(read.issuer)) {
@@ -232,6 +234,7 @@ export const config = (
         scopes: some(read.scopes),
         origins: some(read.origins),
         timeout: some(read.timeout),
+        ...(Option.isSome(read.dpop) && read.dpop.value ? { dpop: true } : {}),
         ...(auth !== undefined ? { auth } : {}),
         ...overrides,
         params

@@ -156,6 +156,12 @@ export interface DecodeOptions {
   readonly parseResponse?: ParseResponse | undefined
   /** Values to mask in any body excerpt (the client secret). */
   readonly secrets?: ReadonlyArray<string> | undefined
+  /**
+   * The request carried a DPoP proof (RFC 9449 §5): a `DPoP` token type is accepted as well as `Bearer`.
+   *
+   * @since 0.2.0
+   */
+  readonly dpop?: boolean | undefined
 }
 
 const knownFields = new Set(["access_token", "token_type", "expires_in", "refresh_token", "id_token", "scope"])
@@ -402,7 +408,14 @@ export const decode = (
     const decoded = decodeSuccess(shallow(parameters, knownFields))
     if (decoded._tag === "Left") return invalid(formatIssues(decoded.left))
     const body = decoded.right
-    if (body.token_type.toLowerCase() !== "bearer") {
+    const tokenType = body.token_type.toLowerCase()
+    if (tokenType === "dpop" && options.dpop !== true) {
+      return invalid(
+        `token_type "DPoP": the server issued a DPoP-bound token (RFC 9449), but this client has no DPoP key to use ` +
+          `it with; set the dpop option`
+      )
+    }
+    if (tokenType !== "bearer" && !(tokenType === "dpop" && options.dpop === true)) {
       return invalid(`unsupported token_type "${clip(body.token_type)}"; only Bearer tokens (RFC 6750) are supported`)
     }
     const extra: Record<string, unknown> = {}

@@ -62,3 +62,8 @@ export * as Discovery from "./Discovery.js"
  * @since 0.2.0
  */
 export * as KeyedClient from "./KeyedClient.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Dpop from "./Dpop.js"

@@ -2,7 +2,7 @@ import { OAuth2Error, TokenResponse } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import { failure, success } from "./utils/Grant.js"
 
@@ -269,13 +269,40 @@ describe("TokenResponse.decode", () => {
         assert.include(error.reason, "string")
       }))
 
-    it.effect("mac and DPoP token types are rejected with a clear reason", () =>
+    it.effect("mac and other token types are rejected with a clear reason", () =>
       Effect.gen(function*() {
-        for (const tokenType of ["mac", "DPoP", "N_A", ""]) {
+        for (const tokenType of ["mac", "N_A", ""]) {
           const error = invalid(yield* json({ ...valid, token_type: tokenType }))
           assert.include(error.reason, `unsupported token_type "${tokenType}"`)
           assert.include(error.reason, "Bearer")
         }
+      }))
+
+    it.effect("a DPoP token without a DPoP key is refused, naming the dpop option (RFC 9449 §5)", () =>
+      Effect.gen(function*() {
+        const error = invalid(yield* json({ ...valid, token_type: "DPoP" }))
+        assert.include(error.reason, `token_type "DPoP"`)
+        assert.include(error.reason, "set the dpop option")
+      }))
+
+    it.effect("with a DPoP request, DPoP and Bearer token types are accepted; others are not", () =>
+      Effect.gen(function*() {
+        const withDpop = (tokenType: string) =>
+          Effect.exit(
+            TokenResponse.decode(
+              {
+                status: 200,
+                contentType: "application/json",
+                body: JSON.stringify({ ...valid, token_type: tokenType })
+              },
+              { tokenEndpoint: "https://as.example/token", dpop: true }
+            )
+          )
+        for (const tokenType of ["DPoP", "dpop", "Bearer"]) {
+          const exit = yield* withDpop(tokenType)
+          assert.isTrue(Exit.isSuccess(exit) && exit.value.tokenType === tokenType, tokenType)
+        }
+        assert.include(invalid(yield* withDpop("mac")).reason, `unsupported token_type "mac"`)
       }))
 
     it.effect("a 201 with a token is not a success (only 200 is, as in Dart)", () =>

@@ -108,7 +108,9 @@ const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 /** @internal */
 export const make = (
   fetch: Effect.Effect<Credentials, OAuth2Error>,
-  options: Options = {}
+  options: Options = {},
+  /** DPoP: stored credentials this client cannot use (a token bound to another key) are a miss. */
+  usable: (credentials: Credentials) => boolean = () => true
 ): Effect.Effect<AccessToken, never, Scope.Scope> =>
   Effect.gen(function*() {
     const settings = settingsOf(options)
@@ -149,7 +151,8 @@ export const make = (
     const adoptable = (background: boolean) => (credentials: Credentials): Effect.Effect<boolean> =>
       Effect.map(Effect.zip(now, read), ([t, s]) => {
         const entry = timeline(credentials, t, settings)
-        return t < entry.usableUntil && entry.token !== s.dropped && (!background || t < entry.refreshAfter)
+        return usable(credentials) && t < entry.usableUntil && entry.token !== s.dropped &&
+          (!background || t < entry.refreshAfter)
       })
 
     const obtain = (background: boolean): Effect.Effect<coordination.Obtained, OAuth2Error> =>

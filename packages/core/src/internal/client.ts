@@ -4,7 +4,8 @@
  * 1. `requestPath/origins.ts`: may this URL carry the token?
  * 2. `requestPath/redirectGuard.ts`: a request already carrying one of our tokens keeps it only where it may go.
  * 3. the token lifecycle (`accessToken.ts`): the cached token, or a grant.
- * 4. `requestPath/scheme.ts`: the token goes on the request (`Authorization: Bearer`).
+ * 4. `requestPath/scheme.ts`: the token goes on the request (`Authorization: Bearer`, or `Authorization: DPoP` with a
+ *    new proof per request when the client has a DPoP key, RFC 9449 §7.1).
  * 5. the ambient client (through `transformClient`, guarded) sends it.
  * 6. `requestPath/replay.ts`: a 401 may drop the token and replay the request once; `requestPath/unsent.ts`: a 401
  *    to a request the policy left without a token is explained, once per origin.
@@ -20,6 +21,7 @@ import type * as Scope from "effect/Scope"
 import type { Options as OAuth2ClientOptions, Service as OAuth2ClientService } from "../OAuth2Client.js"
 import type * as OAuth2Error from "../OAuth2Error.js"
 import * as accessToken from "./accessToken.js"
+import * as dpop from "./dpop.js"
 import * as grant from "./grant.js"
 import * as failure from "./requestPath/failure.js"
 import * as origins from "./requestPath/origins.js"
@@ -47,14 +49,15 @@ export const make = (
     const prepared = yield* Effect.flatMap(resolve(options), grant.prepare)
     const policy = yield* origins.make(options.origins, options.allowInsecureHttp === true)
     const base = yield* HttpClient.HttpClient
+    // DPoP (RFC 9449): a stored token bound to another key (or to none this client has) is a miss.
     const token = yield* accessToken.make(grant.request(prepared, base), {
       ...options,
       storeKey: options.storeKey ?? prepared.cacheKey
-    })
+    }, dpop.usableWith(prepared.dpop?.key))
     const path = requestPath({
       token,
       policy,
-      scheme: scheme.bearer,
+      scheme: prepared.dpop === undefined ? scheme.bearer : scheme.dpop(prepared.dpop),
       replayOn401: options.replayOn401 ?? "invalid_token",
       failOnChallenge: options.failOnChallenge === true,
       base,
@@ -133,7 +136,8 @@ export const requestPath = (options: PathOptions): {
           Effect.flatMap(api.execute(authorized), (response) =>
             auth.observe === undefined
               ? answer(request, authorized, response, replayed)
-              : Effect.zipRight(auth.observe(response), answer(request, authorized, response, replayed)))
+              // The scheme learns first (a nonce): the replay rule, decided when `answer` runs, reads what it learned.
+              : Effect.flatMap(auth.observe(response), () => answer(request, authorized, response, replayed)))
       )
     const answer = (
       request: Request,

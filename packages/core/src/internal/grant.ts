@@ -20,6 +20,7 @@ import type { Options as ClientCredentialsOptions } from "../ClientCredentials.j
 import { Credentials } from "../Credentials.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as TokenResponse from "../TokenResponse.js"
+import type * as dpop from "./dpop.js"
 import * as metrics from "./metrics.js"
 import { type Policy, retrying } from "./retry.js"
 import { parseRetryAfter } from "./retryAfter.js"
@@ -28,7 +29,10 @@ import { hasLoneSurrogate } from "./unicode.js"
 import { display, parseEndpoint } from "./url.js"
 
 /** The options after resolution (`internal/resolve.ts`): a token URL is set. @internal */
-export type GrantOptions = ClientCredentialsOptions & { readonly tokenUrl: string | URL }
+export type GrantOptions = ClientCredentialsOptions & {
+  readonly tokenUrl: string | URL
+  readonly dpopHooks?: dpop.Hooks | undefined
+}
 /** @internal */
 export type ParamValue = ClientCredentials.ParamValue
 
@@ -49,6 +53,8 @@ export interface Prepared {
   readonly retry: Policy | undefined
   readonly maxResponseBytes: number
   readonly cacheKey: string
+  /** DPoP: the client's key and nonces (RFC 9449), when the `dpop` option is on. */
+  readonly dpop: dpop.Hooks | undefined
   /** Values masked in any excerpt: the secret as sent, and as it appears in an echoed form body. */
   readonly secrets: ReadonlyArray<string>
 }
@@ -148,6 +154,10 @@ export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Er
     }
   }
 
+  // DPoP: resolve() turns the option into hooks; without them (options not resolved) the key is unknown.
+  if (options.dpop !== undefined && options.dpop !== false && options.dpopHooks === undefined) {
+    return fail("dpop: the key is imported when the client is built (ClientCredentials.make, OAuth2Client.make)")
+  }
   const auth = options.auth ?? defaultFor(options)
   const headers: Record<string, string> = {}
   for (const [key, value] of Object.entries(options.headers ?? {})) headers[key.toLowerCase()] = value
@@ -167,6 +177,7 @@ export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Er
     timeoutMillis: timeout,
     retry,
     maxResponseBytes,
+    dpop: options.dpopHooks,
     secrets: options.clientSecret !== undefined
       ? [Redacted.value(options.clientSecret), formUrlEncode(Redacted.value(options.clientSecret))]
       : [],
@@ -175,7 +186,9 @@ export const prepare = (options: GrantOptions): Either.Either<Prepared, OAuth2Er
       options.clientId ?? null,
       auth.method,
       [...scopes].sort(),
-      [...params].sort(([a, x], [b, y]) => a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)
+      [...params].sort(([a, x], [b, y]) => a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0),
+      // DPoP: a token bound to one key is cached and stored apart from any other key's.
+      ...(options.dpopHooks !== undefined ? [{ dpop: options.dpopHooks.key.jkt }] : [])
     ])
   })
 }
@@ -291,13 +304,18 @@ export const attempt = (
     const body: Array<readonly [string, string]> = [["grant_type", "client_credentials"]]
     if (prepared.scopes.length > 0) body.push(["scope", prepared.scopes.join(prepared.delimiter)])
     body.push(...prepared.params)
-    const request = yield* prepared.auth.authenticate({
+    const authenticated = yield* prepared.auth.authenticate({
       url: prepared.url,
       headers: { accept: "application/json", ...prepared.headers },
       body,
       clientId: prepared.clientId,
       clientSecret: prepared.clientSecret
     })
+    // DPoP: a new proof per attempt (RFC 9449 §5), with the token endpoint's nonce when one is known.
+    const request = prepared.dpop === undefined ? authenticated : {
+      ...authenticated,
+      headers: { ...authenticated.headers, dpop: yield* prepared.dpop.tokenProof(authenticated.url) }
+    }
     const sent = HttpClientRequest.post(request.url, {
       headers: request.headers,
       body: undefined
@@ -324,6 +342,8 @@ export const attempt = (
     // request is released after its body stream ends.
     const status = response.status
     const contentType = response.headers["content-type"]
+    // DPoP: learn the token endpoint's nonce from any answer (RFC 9449 §8).
+    prepared.dpop?.learn(request.url.href, response.headers)
     const text = yield* readBody(prepared, response, status, contentType)
     const retryAfterHeader = response.headers["retry-after"]
     const now = retryAfterHeader === undefined ? 0 : yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -338,10 +358,13 @@ export const attempt = (
       {
         tokenEndpoint: prepared.endpoint,
         parseResponse: prepared.parseResponse,
-        secrets: prepared.secrets
+        secrets: prepared.secrets,
+        dpop: prepared.dpop !== undefined
       }
     )
-    return toCredentials(prepared, decoded, issuedAt)
+    const credentials = toCredentials(prepared, decoded, issuedAt)
+    // DPoP: check and record the token's binding to the key (RFC 9449 §5, §6.1).
+    return prepared.dpop === undefined ? credentials : yield* prepared.dpop.bind(credentials, prepared.endpoint)
   }).pipe(
     (effect) =>
       timeoutFail(
@@ -435,7 +458,10 @@ export const request = (
   prepared: Prepared,
   client: HttpClient.HttpClient
 ): Effect.Effect<Credentials, OAuth2Error.OAuth2Error> => {
-  const once = attempt(prepared, client)
+  // DPoP: a 400 use_dpop_nonce is retried once at once, with the nonce, outside the retry count (RFC 9449 §8).
+  const once = prepared.dpop === undefined
+    ? attempt(prepared, client)
+    : prepared.dpop.withTokenNonceRetry(attempt(prepared, client), prepared.url)
   const retry = prepared.retry
   // A first attempt that succeeds pays nothing for the retry policy: the schedule and the budget's timer are set
   // up after a first failure that the policy would retry, with the time already spent counted in the budget.

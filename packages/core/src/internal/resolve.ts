@@ -10,6 +10,7 @@ import type * as ClientCredentials from "../ClientCredentials.js"
 import * as Discovery from "../Discovery.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import { issuerString } from "./discovery.js"
+import * as dpop from "./dpop.js"
 import { display, parseEndpoint } from "./url.js"
 
 /**
@@ -17,7 +18,11 @@ import { display, parseEndpoint } from "./url.js"
  *
  * @internal
  */
-export type Resolved = ClientCredentials.Options & { readonly tokenUrl: string | URL }
+export type Resolved = ClientCredentials.Options & {
+  readonly tokenUrl: string | URL
+  /** DPoP: the key's hooks, made once per client (`dpop` option). */
+  readonly dpopHooks?: dpop.Hooks | undefined
+}
 
 /**
  * The auth method to use with a discovered server: when a secret is given without `auth`, `client_secret_basic`
@@ -66,6 +71,7 @@ export const resolve = (
     let tokenUrl = options.tokenUrl
     let issuer = options.issuer === undefined ? undefined : issuerString(options.issuer)
     let auth = options.auth
+    let dpopAlgorithms: ReadonlyArray<string> | undefined
     if (tokenUrl === undefined) {
       if (options.issuer === undefined) {
         return yield* new OAuth2Error.ConfigurationError({
@@ -79,6 +85,7 @@ export const resolve = (
         maxResponseBytes: options.maxResponseBytes
       })
       issuer = metadata.issuer
+      dpopAlgorithms = metadata.dpop_signing_alg_values_supported
       const mutualTls = options.useMtlsEndpointAliases ?? (auth !== undefined && ClientAuth.isMutualTls(auth))
       const endpoint = Discovery.tokenEndpoint(metadata, { mutualTls })
       const where = Discovery.metadataUrl(new URL(issuer), "oauth-authorization-server").href
@@ -113,5 +120,13 @@ export const resolve = (
         clientSecret: options.clientSecret
       })
     }
-    return { ...options, tokenUrl, auth }
+    // DPoP: the key is generated or imported, and its thumbprint computed, once per client.
+    const dpopKey = yield* dpop.resolveKey(options.dpop)
+    if (dpopKey !== undefined && dpopAlgorithms !== undefined && !dpopAlgorithms.includes(dpopKey.alg)) {
+      yield* Effect.logWarning(
+        `OAuth2: the authorization server ${issuer} does not list ${dpopKey.alg} in dpop_signing_alg_values_supported ` +
+          `(it lists ${dpopAlgorithms.join(", ") || "none"}); trying it anyway`
+      )
+    }
+    return { ...options, tokenUrl, auth, ...(dpopKey !== undefined ? { dpopHooks: dpop.make(dpopKey) } : {}) }
   })

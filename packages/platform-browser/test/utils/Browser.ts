@@ -21,7 +21,9 @@ export const servers = {
 export const clients = {
   basic: { clientId: "basic-client", clientSecret: Redacted.make("basic-secret-7Qx") },
   post: { clientId: "post-client", clientSecret: Redacted.make("post-secret-9Zr") },
-  weird: { clientId: "weird:client id", clientSecret: Redacted.make("s3cr3t:+/%& =~") }
+  weird: { clientId: "weird:client id", clientSecret: Redacted.make("s3cr3t:+/%& =~") },
+  /** Registered with `dpop_bound_access_tokens`: every token request needs a DPoP proof. */
+  dpop: { clientId: "dpop-client", clientSecret: Redacted.make("dpop-secret-5Hn") }
 } as const
 
 /**

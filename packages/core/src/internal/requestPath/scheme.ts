@@ -27,6 +27,8 @@ import * as Option from "effect/Option"
 import type { Credentials } from "../../Credentials.js"
 import type * as OAuth2Error from "../../OAuth2Error.js"
 import * as WwwAuthenticate from "../../WwwAuthenticate.js"
+import type * as Dpop from "../dpop.js"
+import { challenge as dpopChallenge } from "../dpop.js"
 
 /** @internal */
 export interface Scheme {
@@ -65,7 +67,8 @@ export const tokenIn = (header: string | undefined, name: string): string | unde
 }
 
 /**
- * The request without its `Authorization` header (a token must not follow a request to another origin).
+ * The request without its `Authorization` header and any `DPoP` proof (a token must not follow a request to another
+ * origin).
  *
  * @internal
  */
@@ -75,7 +78,8 @@ export const withoutAuthorization = (
   HttpClientRequest.make(request.method as "POST")(request.url, {
     urlParams: request.urlParams,
     hash: Option.getOrUndefined(request.hash),
-    headers: Headers.remove(request.headers, "authorization"),
+    // A DPoP proof is bound to the token (its ath): it goes with it.
+    headers: Headers.remove(Headers.remove(request.headers, "authorization"), "dpop"),
     body: request.body
   })
 
@@ -93,3 +97,28 @@ export const bearer: Scheme = {
   observe: undefined,
   replayOn401: undefined
 }
+
+/**
+ * DPoP (RFC 9449) over a client's key: a token bound to the key goes as `Authorization: DPoP <token>` with a new
+ * proof per request (`htm`, `htu`, `iat`, `jti`, `ath`, and the origin's nonce when one is known, §7.1); a Bearer
+ * token the server issued instead (§5 allows it) goes as Bearer. Every response's `DPoP-Nonce` is learned, and a 401
+ * `use_dpop_nonce` challenge is replayed once with the nonce and the token kept (§9). `invalid_token` and
+ * `failOnChallenge` read the DPoP challenge as they read Bearer's.
+ *
+ * @internal
+ */
+export const dpop = (hooks: Dpop.Hooks): Scheme => ({
+  name: "DPoP",
+  authorize: (request, token, credentials) =>
+    credentials.dpopJkt === undefined ? bearer.authorize(request, token, credentials) : hooks.authorize(request, token),
+  tokenOf: (request) => {
+    const header = request.headers["authorization"]
+    return tokenIn(header, "DPoP") ?? tokenIn(header, "Bearer")
+  },
+  challenge: (response) => {
+    const header = response.headers["www-authenticate"]
+    return dpopChallenge(header) ?? WwwAuthenticate.bearerError(header)
+  },
+  observe: (response) => Effect.sync(() => hooks.learn(response.request.url, response.headers)),
+  replayOn401: (response) => hooks.isNonceChallenge(response)
+})
