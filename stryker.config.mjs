@@ -22,6 +22,9 @@ export default {
   reporters: ["json", "clear-text", "progress"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
+  // Re-runs test only the mutants whose code or covering tests changed (`npm run mutate -- --force` for all).
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
   thresholds: { high: 90, low: 85, break: null }
