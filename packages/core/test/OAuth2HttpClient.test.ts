@@ -10,7 +10,7 @@ const api = "https://api.example"
 
 interface ApiBehaviour {
   /** Answer for the n-th API request (0-based), given the Authorization header it carried. */
-  readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply
+  readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply | Effect.Effect<TestHttp.Reply>
 }
 
 const setup = (
