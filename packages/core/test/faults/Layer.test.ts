@@ -117,8 +117,9 @@ describe("the layer against the fault server", () => {
         yield* Effect.forkScoped(Effect.delay(Effect.sync(() => server.setDefault({ kind: "token" })), "600 millis"))
         const result = yield* get(`${target.url}/hello`).pipe(Effect.provide(layer(server)))
         assert.strictEqual(result, 200)
-        // attempts at ~0, ~250, ~750 ms: the third one finds the endpoint back
-        assert.isAtLeast(tokenRequests(server), 3)
+        // attempts at ~0, ~250, ~750 ms: the third one finds the endpoint back on an idle machine; on a loaded one
+        // the attempts come later, so already the second may (never a fifth: the fourth comes after ≥ 1.4 s)
+        assert.isAtLeast(tokenRequests(server), 2)
         assert.isAtMost(tokenRequests(server), 4)
         assert.deepStrictEqual(target.seen, ["Bearer fault-token-1"])
       }),
@@ -312,9 +313,8 @@ describe("the layer against the fault server", () => {
         const statuses = yield* Effect.gen(function*() {
           const client = yield* HttpClient.HttpClient
           const out: Array<number> = []
-          const until = Date.now() + 3_000
-          let round = 0
-          while (Date.now() < until) {
+          // 40 requests 50 ms apart: at least 2 s, so the 3 s tokens (usable 0.75 s) are replaced several times
+          for (let round = 0; round < 40;) {
             // every refresh meets a fault first: the grant's retries (and the fallback to the unexpired token) hide it
             if (round++ % 10 === 0) {
               const faults: ReadonlyArray<Fault> = [
@@ -330,7 +330,7 @@ describe("the layer against the fault server", () => {
           }
           return out
         }).pipe(Effect.provide(layer(server, { timeout: "300 millis" })))
-        assert.isAbove(statuses.length, 20)
+        assert.strictEqual(statuses.length, 40)
         assert.deepStrictEqual(statuses.filter((s) => s !== 200), [])
         const tokens = new Set(target.seen)
         assert.isAtLeast(tokens.size, 2, "tokens were replaced")
