@@ -120,6 +120,22 @@ describe("OAuth2HttpClient.layer", () => {
       assert.deepStrictEqual(plain, { auth: null })
     }))
 
+  it.effect("default origins: a network host whose name starts like a loopback address gets no token over http", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const results = yield* withLayer(
+        s,
+        Effect.all([
+          getJson("http://127.0.0.1.example.com/x"),
+          getJson("http://localhost.example.com/x"),
+          getJson("http://127.1.2.30:8080/x")
+        ]),
+        { origins: undefined }
+      )
+      // 127.1.2.30 is loopback (all of 127.0.0.0/8); the two names are network hosts
+      assert.deepStrictEqual(results, [{ auth: null }, { auth: null }, { auth: "Bearer tok-1" }])
+    }))
+
   it.effect("a token this client attached is removed when the request is re-sent to another origin (redirect)", () =>
     Effect.gen(function*() {
       const s = setup({
