@@ -5,7 +5,15 @@ import tseslint from "typescript-eslint"
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", "**/.vite/**", "bench/results.json", ".ci-tmp/**"]
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      "**/.vite/**",
+      "bench/results.json",
+      ".ci-tmp/**",
+      ".stryker-tmp/**",
+      "reports/**"
+    ]
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,

@@ -34,6 +34,17 @@ export const projects: Array<TestProjectConfiguration> = [
   {
     ...shared,
     test: {
+      // the smoke test of the test servers themselves (testing/test-servers.smoke.ts)
+      name: "testing",
+      environment: "node",
+      include: ["testing/test/**/*.test.ts"],
+      testTimeout: 150_000,
+      hookTimeout: 30_000
+    }
+  },
+  {
+    ...shared,
+    test: {
       name: "cli",
       environment: "node",
       include: ["packages/cli/test/**/*.test.ts"],

@@ -102,7 +102,7 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
   const used = new Set(samples.map((sample) => sample.token))
   const unused = log.filter((entry) => !used.has(entry.n) && entry.sent < end - 50).length
 
-  // Waiting, measured three ways:
+  // Waiting, measured three ways; the pass/fail uses the causal one (2), which does not rely on the library's word:
   // 1. the library's own counter: every call that was not served from cache joined or started a fetch;
   const waited = samples.length - hits
   // 2. causality: a request that carries token n but started before the endpoint sent token n waited for it;
@@ -160,7 +160,7 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     },
     p99NearRotationRatio: round(p99Ratio, 3),
     apiUnauthorized: stats.apiUnauthorized,
-    goal: { tokenRequestsPerLifetime: 1, waitedOnFetch: 0, p99NearRotationRatio: "<= 1.5" }
+    goal: { tokenRequestsPerLifetime: 1, waitedOnFetchCausal: 0, p99NearRotationRatio: "<= 1.5" }
   }
 
   const s = "3 rotation"
@@ -185,10 +185,10 @@ export const run = async (servers: Servers, settings: Settings = defaults): Prom
     },
     {
       scenario: s,
-      figure: "requests that waited on a fetch",
-      value: `${waited} (causal ${waitedCausal}, ≥${settings.tokenDelayMs} ms ${slowerThanFetch})`,
+      figure: "requests that waited on a fetch (causal)",
+      value: `${waitedCausal} (library counter ${waited}, ≥${settings.tokenDelayMs} ms ${slowerThanFetch})`,
       goal: "0",
-      ok: waited === 0
+      ok: waitedCausal === 0
     },
     {
       scenario: s,

@@ -3,7 +3,8 @@
  * while a loopback token endpoint (the fault server of @effect-oauth2/testing) hands out 3-second tokens and, every
  * few seconds, answers a token request with a fault instead: 503, a dropped connection, a brief stall, a stall past
  * the attempt timeout, 429 with `Retry-After: 1`. The API accepts only tokens the endpoint handed out recently.
- * Prints progress every few seconds and a summary: requests, failures by kind, token requests, faults injected,
+ * Prints progress every few seconds and a summary: requests, failures by kind, token requests, faults met (token
+ * requests the endpoint answered with a fault; a fault still queued at the end is not counted) and injected,
  * elapsed time, requests per second, heap before and after (after a GC).
  *
  *   SOAK_REQUESTS      total requests (default 1,000,000)
@@ -97,6 +98,17 @@ const faults: ReadonlyArray<readonly [string, Fault]> = [
   ["stall past the timeout", { kind: "stall", ms: 1_500 }]
 ]
 const faultsInjected = new Map<string, number>()
+const faultNames = new Map<Fault, string>(faults.map(([name, fault]) => [fault, name]))
+
+/** The faults the client met: token requests the endpoint answered with a scripted fault (not those still queued). */
+const faultsMet = (server: FaultServer): Map<string, number> => {
+  const met = new Map<string, number>()
+  for (const request of server.requests()) {
+    const name = faultNames.get(request.step)
+    if (name !== undefined) met.set(name, (met.get(name) ?? 0) + 1)
+  }
+  return met
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The API: accepts a token the endpoint handed out less than its lifetime (plus the rotation period) ago
@@ -152,7 +164,10 @@ const startApi = async (): Promise<Api> => {
 interface ServerStats {
   readonly tokenRequests: number
   readonly tokenValues: number
+  /** Faults the client met (answered with a fault), by kind. */
   readonly faults: ReadonlyArray<readonly [string, number]>
+  /** Faults queued by the injector, by kind: some may still be waiting for a token request when the run ends. */
+  readonly injected: ReadonlyArray<readonly [string, number]>
   readonly accepted: number
   readonly rejected: ReadonlyArray<readonly [string, number]>
 }
@@ -178,7 +193,8 @@ const servers = async () => {
   const stats = (): ServerStats => ({
     tokenRequests: tokenEndpoint.requests().length,
     tokenValues: tokenSerial,
-    faults: [...faultsInjected],
+    faults: [...faultsMet(tokenEndpoint)],
+    injected: [...faultsInjected],
     accepted: api.accepted(),
     rejected: [...api.rejected()]
   })
@@ -310,7 +326,7 @@ const client = async () => {
       console.log(
         `  ${((now - start) / 1000).toFixed(0).padStart(4)} s  ${completed.toLocaleString("en").padStart(9)} done  ` +
           `${rate.toFixed(0).padStart(6)} req/s  failures ${sum(failures)}  token requests ` +
-          `${stats.tokenRequests}  faults ${sum(stats.faults)}  API rejections ${sum(stats.rejected)}  heap ${
+          `${stats.tokenRequests}  faults met ${sum(stats.faults)}  API rejections ${sum(stats.rejected)}  heap ${
             mb(process.memoryUsage().heapUsed)
           }`
       )
@@ -354,7 +370,8 @@ const client = async () => {
     ["API accepted", stats.accepted.toLocaleString("en")],
     ["API rejections", `${sum(stats.rejected).toLocaleString("en")} (${show(stats.rejected)})`],
     ["token requests", `${stats.tokenRequests.toLocaleString("en")} (${stats.tokenValues} token values handed out)`],
-    ["faults injected", `${sum(stats.faults)} (${show(stats.faults)})`],
+    ["faults met", `${sum(stats.faults)} (${show(stats.faults)})`],
+    ["faults injected", `${sum(stats.injected)} (queued; ${sum(stats.injected) - sum(stats.faults)} never met)`],
     ["library warnings", warnings.toLocaleString("en")],
     ["elapsed", `${elapsed.toFixed(1)} s`],
     ["requests / s", (completed / elapsed).toFixed(0)],

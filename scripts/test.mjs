@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The README's test command: lint, typecheck, then every vitest project (core, platform-node, redis, and the
+// The README's test command: lint, typecheck, then every vitest project (core, platform-node, cli, testing, redis, and the
 // browser project in Chromium), closing with the plain line "N passed, N failed" that CI reads. A failing lint or
 // typecheck counts as one failed check each, and the exit code is non-zero when anything failed.
 import { spawnSync } from "node:child_process"

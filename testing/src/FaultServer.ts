@@ -60,6 +60,8 @@ export interface RecordedRequest {
   readonly body: string
   /** `Date.now()` when the request arrived. */
   readonly time: number
+  /** The step that answered it: the first scripted one in the queue, or the default. */
+  readonly step: Fault
 }
 
 export interface FaultServer {
@@ -237,7 +239,8 @@ export const startFaultServer = async (): Promise<FaultServer> => {
       url: req.url ?? "/",
       headers: flattenHeaders(req.headers),
       body: "",
-      time: Date.now()
+      time: Date.now(),
+      step
     }
     recorded.push(record)
     req.on("data", (chunk: Buffer) => chunks.push(chunk))

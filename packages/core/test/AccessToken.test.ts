@@ -1,6 +1,6 @@
 import { AccessToken, ClientCredentials, Credentials, OAuth2Error, TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Redacted, Ref, Scope, TestClock } from "effect"
+import { Effect, Exit, Fiber, Logger, Option, Redacted, Ref, Scope, TestClock } from "effect"
 import * as TestHttp from "./utils/TestHttp.js"
 
 const tokenUrl = "https://as.example/token"
@@ -144,6 +144,38 @@ describe("AccessToken", () => {
       yield* TestClock.adjust("269 seconds") // 3569 s = 3600 − 30 − 1
       assert.strictEqual(value(yield* token.get), "tok-1")
       assert.strictEqual(calls, 2) // single-flight: no second background fetch
+    }))
+
+  it.scoped("a caller past the margin while a background refresh is in flight joins that fetch", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const http = TestHttp.make(() => {
+        calls++
+        // the background fetch takes 400 s of (test) time: from 3270 s to 3670 s, past usableUntil (3570 s)
+        return calls === 1
+          ? TestHttp.token("tok-1", 3600)
+          : Effect.as(Effect.sleep("400 seconds"), TestHttp.token(`tok-${calls}`, 3600))
+      })
+      const fetch = yield* ClientCredentials.make({ tokenUrl, clientId: "svc", retry: false, timeout: "1 hour" }).pipe(
+        Effect.provide(http.layer)
+      )
+      const token = yield* AccessToken.make(fetch)
+      assert.strictEqual(value(yield* token.get), "tok-1")
+      yield* TestClock.adjust("3270 seconds") // refreshAfter: served tok-1, the background fetch starts
+      assert.strictEqual(value(yield* token.get), "tok-1")
+      yield* settle
+      assert.strictEqual(calls, 2)
+
+      yield* TestClock.adjust("301 seconds") // 3571 s: past usableUntil, the fetch still in flight
+      const waiting = yield* Effect.fork(token.get)
+      yield* settle
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "the caller waits for the fetch in flight")
+      assert.strictEqual(calls, 2, "no second fetch")
+
+      yield* TestClock.adjust("99 seconds") // 3670 s: the background fetch answers
+      assert.strictEqual(value(yield* Fiber.join(waiting)), "tok-2")
+      assert.strictEqual(calls, 2)
+      assert.strictEqual(value(yield* token.get), "tok-2")
     }))
 
   it.scoped("a 30 s token is reused, not fetched per request", () =>
@@ -310,10 +342,25 @@ describe("AccessToken", () => {
         remove: () => Effect.fail(new TokenStore.TokenStoreError({ operation: "remove", description: "disk on fire" }))
       }
       const e = endpoint()
-      const token = yield* makeToken(e, { store: failing })
-      assert.strictEqual(value(yield* token.get), "tok-1")
-      assert.isTrue(yield* token.invalidate("tok-1"))
-      assert.strictEqual(value(yield* token.get), "tok-2")
+      const logs: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+      })
+      yield* Effect.gen(function*() {
+        const token = yield* makeToken(e, { store: failing })
+        assert.strictEqual(value(yield* token.get), "tok-1")
+        yield* settle // the store write after the fetch
+        assert.isTrue(yield* token.invalidate("tok-1"))
+        assert.strictEqual(value(yield* token.get), "tok-2")
+        yield* settle
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assert.strictEqual(e.issued(), 2)
+      // every store operation failed, and each failure was logged as a warning naming it: the read on the cold
+      // start, the write of tok-1, the read of invalidate's compare-and-delete, the read before the next fetch and
+      // the write of tok-2
+      const line = (operation: string) =>
+        `WARN OAuth2 token store: Token store ${operation} failed: disk on fire; carrying on without it`
+      assert.deepStrictEqual(logs, ["get", "set", "get", "get", "set"].map(line))
     }))
 
   it.scoped("an expired stored token is not used", () =>

@@ -1,7 +1,19 @@
 import { ClientCredentials, OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Layer, Logger, Metric, Redacted, Stream, TestClock } from "effect"
+import {
+  Config,
+  ConfigProvider,
+  Deferred,
+  Effect,
+  Fiber,
+  Layer,
+  Logger,
+  Metric,
+  Redacted,
+  Stream,
+  TestClock
+} from "effect"
 import * as metrics from "../src/internal/metrics.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
@@ -10,7 +22,7 @@ const api = "https://api.example"
 
 interface ApiBehaviour {
   /** Answer for the n-th API request (0-based), given the Authorization header it carried. */
-  readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply
+  readonly answer?: (auth: string | undefined, n: number) => TestHttp.Reply | Effect.Effect<TestHttp.Reply>
 }
 
 const setup = (
@@ -113,6 +125,23 @@ describe("OAuth2HttpClient.layer", () => {
       assert.deepStrictEqual(plain, { auth: null })
     }))
 
+  it.effect("a listed origin over plain http (not loopback) gets no token unless allowInsecureHttp", () =>
+    Effect.gen(function*() {
+      const listed = "http://api.example.com"
+      const s = setup()
+      const [plain, https] = yield* withLayer(
+        s,
+        Effect.all([getJson(`${listed}/x`), getJson("https://api.example.com/x")]),
+        { origins: [listed] }
+      )
+      assert.deepStrictEqual(plain, { auth: null })
+      assert.deepStrictEqual(https, { auth: null }) // another origin: https is not the listed http origin
+      assert.strictEqual(s.tokens(), 0) // no token was even fetched for it
+      const allowed = setup()
+      const insecure = yield* withLayer(allowed, getJson(`${listed}/x`), { origins: [listed], allowInsecureHttp: true })
+      assert.deepStrictEqual(insecure, { auth: "Bearer tok-1" })
+    }))
+
   it.effect("default origins: any https origin and loopback http, never plain http over a network", () =>
     Effect.gen(function*() {
       const s = setup()
@@ -124,6 +153,22 @@ describe("OAuth2HttpClient.layer", () => {
       assert.deepStrictEqual(https, { auth: "Bearer tok-1" })
       assert.deepStrictEqual(loopback, { auth: "Bearer tok-1" })
       assert.deepStrictEqual(plain, { auth: null })
+    }))
+
+  it.effect("default origins: a network host whose name starts like a loopback address gets no token over http", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const results = yield* withLayer(
+        s,
+        Effect.all([
+          getJson("http://127.0.0.1.example.com/x"),
+          getJson("http://localhost.example.com/x"),
+          getJson("http://127.1.2.30:8080/x")
+        ]),
+        { origins: undefined }
+      )
+      // 127.1.2.30 is loopback (all of 127.0.0.0/8); the two names are network hosts
+      assert.deepStrictEqual(results, [{ auth: null }, { auth: null }, { auth: "Bearer tok-1" }])
     }))
 
   it.effect("a token this client attached is removed when the request is re-sent to another origin (redirect)", () =>
@@ -282,6 +327,69 @@ describe("OAuth2HttpClient.layer", () => {
       assert.strictEqual(s.tokens(), 2)
     }))
 
+  it.effect("N concurrent 401s for an old token after a newer one arrived: the newer token survives", () =>
+    Effect.gen(function*() {
+      const n = 8
+      const gate = yield* Deferred.make<void>()
+      const s = setup({
+        // requests with tok-1 wait at the gate, then all get a 401 invalid_token; any other token is accepted
+        answer: (auth) =>
+          auth === "Bearer tok-1"
+            ? Effect.as(Deferred.await(gate), invalidToken)
+            : { json: { auth: auth ?? null } }
+      })
+      const results = yield* withLayer(
+        s,
+        Effect.gen(function*() {
+          const { token } = yield* OAuth2Client.OAuth2Client
+          const requests = yield* Effect.fork(
+            Effect.all(Array.from({ length: n }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+          )
+          // all n requests are at the API with tok-1 before the newer token arrives
+          while (s.apiCalls() < n) yield* Effect.yieldNow()
+          assert.strictEqual(Redacted.value((yield* token.refresh).accessToken), "tok-2")
+          yield* Deferred.succeed(gate, void 0)
+          const results = yield* Fiber.join(requests)
+          assert.strictEqual(Redacted.value((yield* token.get).accessToken), "tok-2")
+          return results
+        })
+      )
+      // tok-1, then tok-2 from the refresh: none of the n stale 401s fetched another token
+      assert.strictEqual(s.tokens(), 2)
+      assert.deepStrictEqual(results, Array.from({ length: n }, () => ({ auth: "Bearer tok-2" })))
+      assert.strictEqual(s.apiCalls(), 2 * n)
+    }))
+
+  it.effect("N concurrent 401s for the same token, one after another: exactly one new token", () =>
+    Effect.gen(function*() {
+      const n = 8
+      const gates = yield* Effect.all(Array.from({ length: n }, () => Deferred.make<void>()))
+      let stale = 0
+      const s = setup({
+        answer: (auth) =>
+          auth === "Bearer tok-1"
+            ? Effect.as(Deferred.await(gates[stale++]!), invalidToken)
+            : { json: { auth: auth ?? null } }
+      })
+      const results = yield* withLayer(
+        s,
+        Effect.gen(function*() {
+          const requests = yield* Effect.fork(
+            Effect.all(Array.from({ length: n }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+          )
+          while (s.apiCalls() < n) yield* Effect.yieldNow()
+          // the 401s come back one at a time: the first one replaces tok-1, the others find tok-2 already there
+          for (const [i, gate] of gates.entries()) {
+            yield* Deferred.succeed(gate, void 0)
+            while (s.apiCalls() < n + i + 1) yield* Effect.yieldNow()
+          }
+          return yield* Fiber.join(requests)
+        })
+      )
+      assert.strictEqual(s.tokens(), 2)
+      assert.deepStrictEqual(results, Array.from({ length: n }, () => ({ auth: "Bearer tok-2" })))
+    }))
+
   it.effect("failOnChallenge: a final 401 with a Bearer error fails as a ResponseError (the Dart Client behaviour)", () =>
     Effect.gen(function*() {
       const s = setup({ answer: () => invalidToken })
@@ -366,13 +474,18 @@ describe("OAuth2HttpClient.layer", () => {
       const s = setup()
       yield* withLayer(
         s,
-        Effect.all(Array.from({ length: 10 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+        Effect.gen(function*() {
+          // 10 callers on a cold cache: the first one fetches, the 9 others join its fetch
+          yield* Effect.all(Array.from({ length: 10 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+          // then 5 callers served from the cache
+          for (let i = 0; i < 5; i++) yield* getJson(`${api}/x`)
+        })
       )
-      yield* withLayer(s, Effect.void)
       const after = yield* Metric.value(metrics.cacheHits)
       const joinedAfter = yield* Metric.value(metrics.joinedWaiters)
-      assert.isTrue(joinedAfter.count - joinedBefore.count >= 1)
-      assert.isTrue(after.count >= before.count)
+      assert.strictEqual(s.tokens(), 1)
+      assert.strictEqual(joinedAfter.count - joinedBefore.count, 9)
+      assert.strictEqual(after.count - before.count, 5)
     }))
 })
 

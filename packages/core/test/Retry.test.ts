@@ -246,6 +246,36 @@ describe("retry", () => {
       strictEqual(run.attempts(), 0)
     }))
 
+  it.effect("Retry-After: delay-seconds (spaces around allowed) or an HTTP-date; anything else is ignored", () =>
+    Effect.gen(function*() {
+      const retryAfterOf = (value: string) =>
+        Effect.gen(function*() {
+          const http = TestHttp.make(() => ({
+            status: 429,
+            json: { error: "slow_down" },
+            headers: { "retry-after": value }
+          }))
+          const error = yield* Effect.flip(
+            ClientCredentials.grant({ tokenUrl, clientId: "client", retry: false }).pipe(Effect.provide(http.layer))
+          )
+          return error._tag === "ErrorResponse" ? error.retryAfter : error._tag
+        })
+      // the TestClock starts at 0: the epoch
+      const cases: ReadonlyArray<readonly [string, number | undefined]> = [
+        ["7", 7_000],
+        [" 7 ", 7_000],
+        ["7x", undefined],
+        ["x7", undefined],
+        ["1.5", undefined],
+        ["-1", undefined],
+        ["Thu, 01 Jan 1970 00:00:10 GMT", 10_000],
+        ["later", undefined]
+      ]
+      for (const [value, expected] of cases) {
+        assert.strictEqual(yield* retryAfterOf(value), expected, JSON.stringify(value))
+      }
+    }))
+
   describe("timeouts", () => {
     const slow = () => Effect.as(Effect.sleep(Duration.seconds(60)), TestHttp.token("at"))
 

@@ -16,7 +16,12 @@ const api = "https://api.example"
 
 type TokenReply = (n: number) => TestHttp.Reply
 
-const scenarios: ReadonlyArray<{ readonly name: string; readonly token: TokenReply; readonly apiStatus?: number }> = [
+const scenarios: ReadonlyArray<{
+  readonly name: string
+  readonly token: TokenReply
+  readonly apiStatus?: number
+  readonly fails?: boolean
+}> = [
   { name: "success", token: (n) => TestHttp.token(TOKENS[(n - 1) % 2]!, 3600) },
   {
     name: "a 401 invalid_token, replayed with a new token",
@@ -25,17 +30,24 @@ const scenarios: ReadonlyArray<{ readonly name: string; readonly token: TokenRep
   },
   {
     name: "invalid_client",
-    token: () => ({ status: 401, json: { error: "invalid_client", error_description: SECRET } })
+    token: () => ({ status: 401, json: { error: "invalid_client", error_description: SECRET } }),
+    fails: true
   },
   {
     name: "an HTML page that echoes the credentials",
-    token: () => ({ status: 500, text: `<pre>Authorization: Basic ${BASIC}\nclient_secret=${SECRET}</pre>` })
+    token: () => ({ status: 500, text: `<pre>Authorization: Basic ${BASIC}\nclient_secret=${SECRET}</pre>` }),
+    fails: true
   },
   {
     name: "a token with an unsupported type",
-    token: () => ({ json: { access_token: TOKENS[0], token_type: "mac", expires_in: 60 } })
+    token: () => ({ json: { access_token: TOKENS[0], token_type: "mac", expires_in: 60 } }),
+    fails: true
   },
-  { name: "a 503 retried, then given up", token: () => ({ status: 503, json: { error: "temporarily_unavailable" } }) }
+  {
+    name: "a 503 retried, then given up",
+    token: () => ({ status: 503, json: { error: "temporarily_unavailable" } }),
+    fails: true
+  }
 ]
 
 describe("no secret in spans, logs or errors of the layer", () => {
@@ -85,7 +97,15 @@ describe("no secret in spans, logs or errors of the layer", () => {
         const exits = yield* fiber.await.pipe(Effect.flatten)
 
         const renderings: Array<string> = [recording.exported(), ...logs]
-        // The errors are ours to keep clean; a successful response is the application's own data.
+        // The errors are ours to keep clean; a successful response is the application's own data. Both requests
+        // of a failing scenario fail, so that the checks below do look at the errors.
+        assert.deepStrictEqual(
+          exits.map((exit) => exit._tag),
+          scenario.fails === true ? ["Failure", "Failure"] : [
+            "Success",
+            "Success"
+          ]
+        )
         for (const exit of exits) {
           if (Exit.isFailure(exit)) {
             renderings.push(util.inspect(exit, { depth: 8 }))

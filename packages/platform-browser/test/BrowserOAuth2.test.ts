@@ -133,6 +133,8 @@ describe("BrowserOAuth2.layer in Chromium", () => {
       Effect.gen(function*() {
         const { fetch, layer } = withCounting(BrowserOAuth2.layer(options()))
         yield* Effect.provide(hello, layer)
+        assert.strictEqual(fetch.apiRequests().length, 1)
+        assert.isAbove(fetch.requests.length, fetch.apiRequests().length, "the token request too")
         for (const request of fetch.requests) {
           assert.isNull(request.headers.get("traceparent"), request.url)
           assert.isNull(request.headers.get("b3"), request.url)
@@ -146,7 +148,9 @@ describe("BrowserOAuth2.layer in Chromium", () => {
         assert.strictEqual(error._tag, "RequestError")
         if (error._tag !== "RequestError") return
         assert.strictEqual(error.reason, "Transport")
-        assert.isNotNull(fetch.apiRequests()[0]?.headers.get("traceparent"))
+        assert.strictEqual(fetch.apiRequests().length, 1, "the API request was sent (and refused by CORS)")
+        // W3C trace context: version 00, a 16-byte trace id, an 8-byte parent id, the flags
+        assert.match(fetch.apiRequests()[0]!.headers.get("traceparent") ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
       }))
   })
 })

@@ -80,7 +80,7 @@ describe("WebStorageTokenStore in Chromium", () => {
         const key = WebStorageTokenStore.storageKey(run.cacheKey, prefix)
         assert.strictEqual(key, `${prefix}${run.cacheKey}`)
         const raw = sessionStorage.getItem(key)
-        assert.isNotNull(raw)
+        assert.isString(raw)
         assert.strictEqual(raw, encode(run.credentials))
         const json = JSON.parse(raw!)
         assert.strictEqual(json.accessToken, run.token, "the token is stored in clear text (documented)")

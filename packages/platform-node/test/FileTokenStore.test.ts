@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -54,6 +55,14 @@ const storedToken = (store: TokenStore.TokenStore, key: string, not?: string) =>
     Effect.retry({ times: 100, schedule: Schedule.spaced("10 millis") }),
     Effect.orDie
   )
+
+/** The TokenStoreError an exit failed with; the test fails on a success, a defect or another error. */
+const storeErrorOf = (exit: Exit.Exit<unknown, unknown>): TokenStore.TokenStoreError => {
+  if (Exit.isSuccess(exit)) return assert.fail("expected a TokenStoreError, got a success")
+  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (!TokenStore.isTokenStoreError(error)) return assert.fail(`a TokenStoreError, not: ${String(exit.cause)}`)
+  return error
+}
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777
 
@@ -127,6 +136,58 @@ describe("FileTokenStore", () => {
       assert.include(tokens, Redacted.value(read.accessToken))
     }))
 
+  it.scoped("a reader in a second process racing the writers never sees a torn file", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDirectory
+      const store = FileTokenStore.make(directory)
+      const file = path.join(directory, FileTokenStore.fileName(key))
+      // The reader: another Node process reading the file as fast as it can until its stdin closes, then printing
+      // how many reads found the file missing, whole (parses as JSON) or torn (anything else).
+      const reader = spawn(process.execPath, [
+        "-e",
+        `const fs = require("node:fs")
+        const counts = { missing: 0, whole: 0, torn: 0 }
+        let open = true
+        process.stdin.on("end", () => { open = false }).resume()
+        const loop = () => {
+          for (let i = 0; i < 50; i++) {
+            let text
+            try { text = fs.readFileSync(${JSON.stringify(file)}, "utf8") } catch { counts.missing++; continue }
+            try { JSON.parse(text); counts.whole++ } catch { counts.torn++ }
+          }
+          if (open) setImmediate(loop); else process.stdout.write(JSON.stringify(counts))
+        }
+        process.stdout.write("ready\\n")
+        loop()`
+      ], { stdio: ["pipe", "pipe", "inherit"] })
+      let output = ""
+      reader.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString("utf8")
+      })
+      const exited = new Promise<number | null>((resolve) => reader.on("exit", (code) => resolve(code)))
+      yield* Effect.addFinalizer(() => Effect.sync(() => reader.kill()))
+      yield* Effect.promise(async () => {
+        while (!output.includes("ready\n")) await new Promise((resolve) => setTimeout(resolve, 5))
+      })
+      // 4 writers, 25 writes each, of ~32 KiB files: a write that is not atomic shows a reader a partial file
+      // (a plain fs.writeFile in place of the store's write: thousands of torn reads in every run)
+      const big = "x".repeat(32 * 1024)
+      for (let round = 0; round < 25; round++) {
+        yield* Effect.forEach(
+          [0, 1, 2, 3],
+          (writer) => store.set(key, credentials(`access-${round}-${writer}-${big}`)),
+          { concurrency: "unbounded" }
+        )
+      }
+      reader.stdin.end()
+      const code = yield* Effect.promise(() => exited)
+      assert.strictEqual(code, 0)
+      const counts = JSON.parse(output.slice(output.indexOf("\n") + 1)) as Record<string, number>
+      assert.strictEqual(counts.torn, 0, `the reader saw a torn file: ${JSON.stringify(counts)}`)
+      assert.isAbove(counts.whole!, 0, `the reader never saw the file: ${JSON.stringify(counts)}`)
+      assert.deepStrictEqual(filesIn(directory), [FileTokenStore.fileName(key)])
+    }), 180_000)
+
   it.scoped("removes its temporary file when the write fails", () =>
     Effect.gen(function*() {
       const directory = yield* tempDirectory
@@ -134,14 +195,9 @@ describe("FileTokenStore", () => {
       const target = path.join(directory, FileTokenStore.fileName(key))
       fs.mkdirSync(target)
       fs.writeFileSync(path.join(target, "keep"), "")
-      const exit = yield* Effect.exit(FileTokenStore.make(directory).set(key, credentials("access-1")))
-      assert.isTrue(Exit.isFailure(exit))
-      if (Exit.isFailure(exit)) {
-        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-        assert.isTrue(TokenStore.isTokenStoreError(error), `a TokenStoreError, not a defect: ${String(exit.cause)}`)
-        assert.strictEqual(error!.operation, "set")
-        assert.notInclude(error!.message, "access-1")
-      }
+      const error = storeErrorOf(yield* Effect.exit(FileTokenStore.make(directory).set(key, credentials("access-1"))))
+      assert.strictEqual(error.operation, "set")
+      assert.notInclude(error.message, "access-1")
       assert.deepStrictEqual(filesIn(directory), [FileTokenStore.fileName(key)], "no temporary file is left")
     }))
 
@@ -183,13 +239,8 @@ describe("FileTokenStore", () => {
       const directory = yield* tempDirectory
       fs.mkdirSync(path.join(directory, FileTokenStore.fileName(key)))
       const store = FileTokenStore.make(directory)
-      const exit = yield* Effect.exit(store.get(key))
-      assert.isTrue(Exit.isFailure(exit))
-      if (Exit.isFailure(exit)) {
-        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-        assert.isTrue(TokenStore.isTokenStoreError(error), `a TokenStoreError, not a defect: ${String(exit.cause)}`)
-        assert.strictEqual(error!.operation, "get")
-      }
+      const error = storeErrorOf(yield* Effect.exit(store.get(key)))
+      assert.strictEqual(error.operation, "get")
     }))
 
   it.scoped("the lease is a 0600 file beside the token file: one of 20 concurrent takers gets it, release removes it", () =>

@@ -1,7 +1,10 @@
 /**
  * The grant over real loopback sockets (undici) against the fault-injecting token endpoint: every fault of issue 5
  * ends as the right typed error, or as a success after the retries, with the expected number of attempts, in
- * bounded time and memory. Time is real here (`it.live`): the timeouts are short and each test has a tight limit.
+ * bounded time and memory. Time is real here (`it.live`), on a machine that may be loaded: a time rule is checked
+ * as a lower bound (a wait is never shorter than the rule says) or as an upper bound with a wide margin (it does not
+ * hang), and an attempt count only where the load cannot change it. The exact timings are Retry.test.ts's job, on
+ * the TestClock.
  */
 import { ClientCredentials, type Credentials, OAuth2Error } from "@effect-oauth2/core"
 import type { Fault, FaultServer } from "@effect-oauth2/testing"
@@ -72,8 +75,9 @@ interface Run {
 }
 
 /**
- * One grant against `server` with the default retry schedule, a 300 ms attempt timeout and a 5 s budget (unless
- * overridden), over undici (unless another client layer is given). Log lines are captured, not printed.
+ * One grant against `server` with the default retry schedule, a 5 s attempt timeout and a 30 s budget (unless
+ * overridden: the tests about timeouts set their own; these defaults are wide so that a slow machine never times out
+ * an attempt the test expects to be answered), over undici (unless another client layer is given). Log lines are captured, not printed.
  */
 const grant = (
   server: FaultServer,
@@ -91,8 +95,8 @@ const grant = (
       tokenUrl: server.tokenUrl,
       clientId: CLIENT_ID,
       clientSecret: Redacted.make(SECRET),
-      timeout: "300 millis",
-      retry: { budget: "5 seconds" },
+      timeout: "5 seconds",
+      retry: { budget: "30 seconds" },
       ...options
     }).pipe(Effect.provide(client), Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Effect.exit)
     const elapsed = Date.now() - start
@@ -176,7 +180,7 @@ describe("the grant over undici against the fault server", () => {
         assert.strictEqual(Redacted.value(successOf(run).accessToken), "fault-token-1")
         assert.strictEqual(run.attempts, 2)
         assert.isAtLeast(run.logs.length, 1, "the retry is logged")
-      }), 10_000)
+      }), 30_000)
 
     it.scopedLive("a connection dropped every time: TransportError after 4 attempts", () =>
       Effect.gen(function*() {
@@ -188,8 +192,8 @@ describe("the grant over undici against the fault server", () => {
         assert.strictEqual(run.attempts, 4)
         // backoff 250, 500, 1000 ms, each ±20 %
         assert.isAtLeast(run.elapsed, 0.8 * 1750)
-        assert.isBelow(run.elapsed, 4_000)
-      }), 10_000)
+        assert.isBelow(run.elapsed, 15_000)
+      }), 30_000)
 
     it.scopedLive("a body cut off mid-stream: TransportError, retried, then success", () =>
       Effect.gen(function*() {
@@ -204,19 +208,20 @@ describe("the grant over undici against the fault server", () => {
         const error = failureOf(failed, "TransportError")
         assert.include(error.description, "could not be read")
         assert.strictEqual(failed.attempts, 1)
-      }), 10_000)
+      }), 30_000)
 
-    it.scopedLive("a stalled attempt times out after 300 ms and is retried", () =>
+    it.scopedLive("a stalled attempt times out and is retried", () =>
       Effect.gen(function*() {
         const server = yield* faultServer
-        server.script({ kind: "stall", ms: 5_000 })
-        const run = yield* grant(server)
+        server.script({ kind: "stall", ms: 20_000 })
+        // 1 s: the stalled first attempt must time out, the second must not (a loaded machine may be slow)
+        const run = yield* grant(server, { timeout: "1 second" })
         successOf(run)
         assert.strictEqual(run.attempts, 2)
-        // the timeout (300 ms) plus the first backoff (250 ms ± 20 %)
-        assert.isAtLeast(gaps(run.times)[0]!, 300 + 200 - 20)
-        assert.isBelow(run.elapsed, 2_000)
-      }), 10_000)
+        // the timeout (1 s) plus the first backoff (250 ms ± 20 %)
+        assert.isAtLeast(gaps(run.times)[0]!, 1_000 + 200 - 20)
+        assert.isBelow(run.elapsed, 15_000)
+      }), 30_000)
 
     it.scopedLive(
       "a stall with retry: false: TimeoutError stage attempt after 300 ms, one attempt",
@@ -224,30 +229,32 @@ describe("the grant over undici against the fault server", () => {
         Effect.gen(function*() {
           const server = yield* faultServer
           server.setDefault({ kind: "stall" })
-          const run = yield* grant(server, { retry: false })
+          const run = yield* grant(server, { retry: false, timeout: "300 millis" })
           const error = failureOf(run, "TimeoutError")
           assert.strictEqual(error.stage, "attempt")
           assert.strictEqual(error.timeoutMillis, 300)
           assert.strictEqual(run.attempts, 1)
           assert.isAtLeast(run.elapsed, 290)
-          assert.isBelow(run.elapsed, 1_500)
+          assert.isBelow(run.elapsed, 10_000)
         }),
-      10_000
+      30_000
     )
 
     it.scopedLive("stalls past the budget: TimeoutError stage budget, on time", () =>
       Effect.gen(function*() {
         const server = yield* faultServer
         server.setDefault({ kind: "stall" })
-        const run = yield* grant(server, { retry: { budget: "1 second" } })
+        const run = yield* grant(server, { timeout: "300 millis", retry: { budget: "1 second" } })
         const error = failureOf(run, "TimeoutError")
         assert.strictEqual(error.stage, "budget")
         assert.strictEqual(error.timeoutMillis, 1_000)
-        // attempt (300) + backoff (~250) + attempt (300) + backoff (~500): the budget ends during the 2nd wait
-        assert.strictEqual(run.attempts, 2)
+        // attempt (300) + backoff (≥ 200) + attempt (300) + backoff (≥ 400) > 1 s: at most 2 attempts fit in the
+        // budget (fewer on a slow machine, never more)
+        assert.isAtLeast(run.attempts, 1)
+        assert.isAtMost(run.attempts, 2)
         assert.isAtLeast(run.elapsed, 990)
-        assert.isBelow(run.elapsed, 2_000)
-      }), 10_000)
+        assert.isBelow(run.elapsed, 10_000)
+      }), 30_000)
   })
 
   describe("transient statuses", () => {
@@ -262,7 +269,7 @@ describe("the grant over undici against the fault server", () => {
           const [first, second] = gaps(run.times)
           assert.isAtLeast(first!, 200 - 20)
           assert.isAtLeast(second!, 400 - 20)
-        }), 10_000)
+        }), 30_000)
     }
 
     it.scopedLive("503 every time (§5.2 body): ErrorResponse after 4 attempts", () =>
@@ -274,7 +281,7 @@ describe("the grant over undici against the fault server", () => {
         assert.strictEqual(error.status, 503)
         assert.strictEqual(error.error, "server_error")
         assert.strictEqual(run.attempts, 4)
-      }), 10_000)
+      }), 30_000)
 
     it.scopedLive("the last failed attempt is not logged as \"retrying\"", () =>
       Effect.gen(function*() {
@@ -284,7 +291,7 @@ describe("the grant over undici against the fault server", () => {
         assert.strictEqual(run.attempts, 4)
         assert.strictEqual(run.logs.length, 3, "one \"retrying\" line per retry")
         for (const line of run.logs) assert.include(line, "retrying")
-      }), 10_000)
+      }), 30_000)
 
     it.scopedLive(
       "502 HTML every time: InvalidResponse with the status after 4 attempts",
@@ -299,7 +306,7 @@ describe("the grant over undici against the fault server", () => {
           assert.include(error.bodyExcerpt, "Bad Gateway")
           assert.strictEqual(run.attempts, 4)
         }),
-      10_000
+      30_000
     )
   })
 
@@ -312,8 +319,8 @@ describe("the grant over undici against the fault server", () => {
         successOf(run)
         assert.strictEqual(run.attempts, 2)
         assert.isAtLeast(gaps(run.times)[0]!, 1_000 - 30)
-        assert.isBelow(gaps(run.times)[0]!, 2_500)
-      }), 10_000)
+        assert.isBelow(gaps(run.times)[0]!, 10_000)
+      }), 30_000)
 
     it.scopedLive("503 with Retry-After: 1 waits at least 1 s", () =>
       Effect.gen(function*() {
@@ -323,7 +330,7 @@ describe("the grant over undici against the fault server", () => {
         successOf(run)
         assert.strictEqual(run.attempts, 2)
         assert.isAtLeast(gaps(run.times)[0]!, 1_000 - 30)
-      }), 10_000)
+      }), 30_000)
 
     it.scopedLive(
       "429 with Retry-After as an HTTP date ~2 s ahead: the next attempt comes at that date",
@@ -336,11 +343,12 @@ describe("the grant over undici against the fault server", () => {
           const run = yield* grant(server)
           successOf(run)
           assert.strictEqual(run.attempts, 2)
+          // not before the date (the first attempt may reach the server late on a loaded machine, so the gap
+          // between the two attempts can be shorter than 2 s: the date is what counts)
           assert.isAtLeast(run.times[1]!, at - 30)
-          assert.isAtLeast(gaps(run.times)[0]!, 2_000 - 30)
-          assert.isBelow(run.times[1]!, at + 1_500)
+          assert.isBelow(run.times[1]!, at + 10_000)
         }),
-      10_000
+      30_000
     )
 
     it.scopedLive(
@@ -353,9 +361,9 @@ describe("the grant over undici against the fault server", () => {
           successOf(run)
           assert.strictEqual(run.attempts, 2)
           assert.isAtLeast(gaps(run.times)[0]!, 500 - 30)
-          assert.isBelow(gaps(run.times)[0]!, 1_500)
+          assert.isBelow(gaps(run.times)[0]!, 10_000) // not the hour
         }),
-      5_000
+      30_000
     )
 
     it.scopedLive(
@@ -369,9 +377,9 @@ describe("the grant over undici against the fault server", () => {
           assert.strictEqual(error.status, 429)
           assert.strictEqual(error.retryAfter, 5_000)
           assert.strictEqual(run.attempts, 1)
-          assert.isBelow(run.elapsed, 1_000)
+          assert.isBelow(run.elapsed, 4_000) // a wait would take 5 s
         }),
-      5_000
+      30_000
     )
 
     it.scopedLive(
@@ -379,15 +387,15 @@ describe("the grant over undici against the fault server", () => {
       () =>
         Effect.gen(function*() {
           const server = yield* faultServer
-          server.script({ kind: "stall" }, { kind: "retryAfter", status: 503, retryAfter: "1" })
-          const run = yield* grant(server, { retry: { budget: "1200 millis" } })
-          // 300 ms timeout + ~250 ms backoff + a 503 asking for 1 s more: past the budget, so the 503 is the result
+          server.script({ kind: "stall" }, { kind: "retryAfter", status: 503, retryAfter: "10" })
+          const run = yield* grant(server, { timeout: "300 millis", retry: { budget: "6 seconds" } })
+          // 300 ms timeout + ~250 ms backoff + a 503 asking for 10 s more: past the budget, so the 503 is the result
           const error = failureOf(run, "ErrorResponse")
           assert.strictEqual(error.status, 503)
           assert.strictEqual(run.attempts, 2)
-          assert.isBelow(run.elapsed, 1_200)
+          assert.isBelow(run.elapsed, 6_000) // within the budget: no wait for the Retry-After
         }),
-      5_000
+      30_000
     )
   })
 
@@ -406,7 +414,7 @@ describe("the grant over undici against the fault server", () => {
         assert.include(error.reason, "not valid JSON")
         assert.strictEqual(error.status, 200)
         assert.strictEqual(run.attempts, 1)
-      }), 5_000)
+      }), 30_000)
 
     it.scopedLive(
       "a 200 HTML error page: InvalidResponse naming the content type, not retried",
@@ -422,7 +430,7 @@ describe("the grant over undici against the fault server", () => {
           assert.isAtMost(error.bodyExcerpt.length, 301)
           assert.strictEqual(run.attempts, 1)
         }),
-      5_000
+      30_000
     )
 
     it.scopedLive("text/plain garbage: InvalidResponse, not retried", () =>
@@ -433,7 +441,7 @@ describe("the grant over undici against the fault server", () => {
         const error = failureOf(run, "InvalidResponse")
         assert.include(error.reason, "not valid JSON")
         assert.strictEqual(run.attempts, 1)
-      }), 5_000)
+      }), 30_000)
 
     it.scopedLive("a 200 with error: ErrorResponse with status 200, not retried", () =>
       Effect.gen(function*() {
@@ -449,7 +457,7 @@ describe("the grant over undici against the fault server", () => {
         assert.strictEqual(error.error, "invalid_request")
         assert.strictEqual(error.errorDescription, "missing audience")
         assert.strictEqual(run.attempts, 1)
-      }), 5_000)
+      }), 30_000)
 
     it.scopedLive("a 200 with error temporarily_unavailable is retried", () =>
       Effect.gen(function*() {
@@ -458,7 +466,7 @@ describe("the grant over undici against the fault server", () => {
         const run = yield* grant(server)
         successOf(run)
         assert.strictEqual(run.attempts, 2)
-      }), 5_000)
+      }), 30_000)
 
     const valid = { access_token: "tok", token_type: "Bearer", expires_in: 3600 }
     const wrongTypes: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
@@ -505,7 +513,7 @@ describe("the grant over undici against the fault server", () => {
             assert.strictEqual(run.attempts, 1, JSON.stringify(body))
           }
         }),
-      10_000
+      30_000
     )
 
     it.scopedLive("wrong types in all fields at once: one InvalidResponse naming each", () =>
@@ -522,7 +530,7 @@ describe("the grant over undici against the fault server", () => {
           assert.include(error.reason, field)
         }
         assert.strictEqual(run.attempts, 1)
-      }), 5_000)
+      }), 30_000)
   })
 
   describe("a 50 MB body", () => {
@@ -542,10 +550,10 @@ describe("the grant over undici against the fault server", () => {
             assert.include(error.reason, contentLength ? "Content-Length says 52428800" : "1048576 bytes")
             assert.strictEqual(error.bodyExcerpt, "")
             assert.strictEqual(run.attempts, 1)
-            assert.isBelow(run.elapsed, 3_000)
+            assert.isBelow(run.elapsed, 10_000)
             assert.isBelow(after - before, 20 * MB, `heap grew by ${((after - before) / MB).toFixed(1)} MB`)
           }),
-        15_000
+        30_000
       )
     }
 
@@ -557,9 +565,9 @@ describe("the grant over undici against the fault server", () => {
           server.script({ kind: "huge", bytes: 50 * MB })
           const run = yield* grant(server, { maxResponseBytes: 10_000 })
           assert.include(failureOf(run, "InvalidResponse").reason, "maxResponseBytes (10000 bytes")
-          assert.isBelow(run.elapsed, 2_000)
+          assert.isBelow(run.elapsed, 10_000)
         }),
-      10_000
+      30_000
     )
   })
 
@@ -583,7 +591,7 @@ describe("the grant over undici against the fault server", () => {
               assert.strictEqual(run.attempts, 1, "a redirect is not retried")
               assert.deepStrictEqual(elsewhere.hits, [], "the redirect target was hit")
             }),
-          5_000
+          30_000
         )
       }
     }
@@ -617,8 +625,8 @@ describe("the grant over undici against the fault server", () => {
           assert.strictEqual(failed.status, code)
           assert.strictEqual(run.attempts, 1)
           assert.deepStrictEqual(run.logs, [], "no retry was logged")
-          assert.isBelow(run.elapsed, 1_000)
-        }), 5_000)
+          assert.isBelow(run.elapsed, 4_000) // no retry after Retry-After: 1 or a backoff
+        }), 30_000)
     }
   })
 
@@ -639,6 +647,6 @@ describe("the grant over undici against the fault server", () => {
           { grant_type: "client_credentials", scope: "a b" }
         )
       }),
-    5_000
+    30_000
   )
 })

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// `npm run mutate:survivors`: reads Stryker's JSON report (reports/mutation/mutation.json, written by
+// `npm run mutate`) and rewrites reports/mutation/survivors.md: the score per file, then every mutant that survived
+// (or that no test covers), grouped by file, one line each with the reason it is left alone.
+//
+// The reasons are kept across runs: each line is keyed by file, mutator, original code and replacement (not by line
+// number, which moves when the code above it changes), so a re-run after a change keeps the reasons of the
+// survivors that are still there and marks new ones "TODO". Write a reason after the "—" of a line.
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
+const reportFile = path.join(root, process.argv[2] ?? "reports/mutation/mutation.json")
+const outFile = path.join(root, "reports/mutation/survivors.md")
+
+if (!fs.existsSync(reportFile)) {
+  console.error(`${path.relative(root, reportFile)} not found: run \`npm run mutate\` first.`)
+  process.exit(1)
+}
+const report = JSON.parse(fs.readFileSync(reportFile, "utf8"))
+
+const oneLine = (text) => text.replace(/\s+/g, " ").trim()
+const clip = (text, max = 70) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+const original = (source, location) => {
+  const lines = source.split("\n")
+  const { end, start } = location
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1)
+  return [
+    lines[start.line - 1].slice(start.column - 1),
+    ...lines.slice(start.line, end.line - 1),
+    lines[end.line - 1].slice(0, end.column - 1)
+  ].join("\n")
+}
+const keyOf = (file, mutator, from, to) => `${file} | ${mutator} | ${oneLine(from)} → ${oneLine(to)}`
+
+// The reasons written so far, by key (the text between the backticks of a line, then "— reason").
+const reasons = new Map()
+if (fs.existsSync(outFile)) {
+  for (const line of fs.readFileSync(outFile, "utf8").split("\n")) {
+    const match = /^- L\d+ <!-- (.+?) --> .*? — (.+)$/.exec(line)
+    if (match !== null && !match[2].startsWith("TODO")) reasons.set(match[1], match[2])
+  }
+}
+
+const detected = new Set(["Killed", "Timeout"])
+const undetected = new Set(["Survived", "NoCoverage"])
+const rows = []
+const sections = []
+const totals = { killed: 0, survived: 0, valid: 0, ignored: 0, invalid: 0 }
+for (const [file, { mutants, source }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+  const relative = path.relative(root, path.resolve(root, file))
+  const count = { killed: 0, survived: 0, ignored: 0, invalid: 0 }
+  const lines = []
+  for (const mutant of [...mutants].sort((a, b) => a.location.start.line - b.location.start.line)) {
+    if (detected.has(mutant.status)) count.killed++
+    else if (undetected.has(mutant.status)) {
+      count.survived++
+      const from = original(source, mutant.location)
+      const to = mutant.replacement ?? mutant.mutatorName
+      const key = keyOf(relative, mutant.mutatorName, from, to)
+      const reason = reasons.get(key) ?? "TODO: why it is equivalent or not worth a test"
+      const what = `${mutant.mutatorName}${mutant.status === "NoCoverage" ? " (no test covers it)" : ""}`
+      lines.push(
+        `- L${mutant.location.start.line} <!-- ${key} --> ${what}: \`${clip(oneLine(from))}\` → \`${
+          clip(oneLine(to))
+        }\` — ${reason}`
+      )
+    } else if (mutant.status === "Ignored") count.ignored++
+    else count.invalid++ // CompileError, RuntimeError
+  }
+  const valid = count.killed + count.survived
+  totals.killed += count.killed
+  totals.survived += count.survived
+  totals.valid += valid
+  totals.ignored += count.ignored
+  totals.invalid += count.invalid
+  rows.push(
+    `| ${relative} | ${
+      valid === 0 ? "n/a" : ((100 * count.killed) / valid).toFixed(1)
+    } | ${count.killed} | ${count.survived} | ${count.ignored} |`
+  )
+  if (lines.length > 0) sections.push(`### ${relative}\n\n${lines.join("\n")}\n`)
+}
+
+const score = totals.valid === 0 ? 0 : (100 * totals.killed) / totals.valid
+const todo = sections.join("\n").split("\n").filter((line) => line.includes("— TODO")).length
+const text = `# Surviving mutants
+
+Written by \`npm run mutate:survivors\` from \`reports/mutation/mutation.json\` (\`npm run mutate\`). Each survivor
+has one line: where, the mutator, the original code → the mutant, and — after the dash — why it is left alone
+(equivalent, or not worth a test). The reasons are kept when the file is regenerated; a new survivor reads "TODO".
+
+Score (killed + timed out ÷ valid): **${
+  score.toFixed(1)
+} %** — ${totals.killed} detected, ${totals.survived} undetected,
+${totals.ignored} ignored (static), ${totals.invalid} invalid.
+
+| file | score % | detected | undetected | ignored |
+|---|---|---|---|---|
+${rows.join("\n")}
+
+## Survivors
+
+${sections.join("\n")}`
+fs.writeFileSync(outFile, text)
+console.log(
+  `${path.relative(root, outFile)}: score ${score.toFixed(1)} % (${totals.killed}/${totals.valid}), ` +
+    `${totals.survived} survivors${todo > 0 ? `, ${todo} without a reason yet` : ""}`
+)

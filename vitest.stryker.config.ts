@@ -1,0 +1,41 @@
+import { defineConfig } from "vitest/config"
+import { shared } from "./vitest.shared.js"
+
+/**
+ * The tests StrykerJS runs against each mutant of packages/core/src (`npm run mutate`): the core unit tests, on the
+ * in-memory HttpClient and the TestClock, so that a mutant costs a fraction of a second. Left out, because each
+ * mutant they cover would rerun seconds of real time, and a full run would take hours on 2 cores:
+ *
+ * - the fault tests (test/faults): real sockets and real backoffs (1 to 5 s per test);
+ * - the fuzzers and the property test (test/fuzz, *.property.test.ts): thousands of cases per run;
+ * - the integration tests (test/integration): they need the oidc-provider server of globalSetup;
+ * - the README typecheck: it runs tsc, and a mutant never changes a type.
+ *
+ * The mutants those tests alone would kill count as survivors here, so the score is a lower bound.
+ */
+// One inline project: with no `test.projects`, vitest would pick up vitest.workspace.ts (all projects) by itself.
+export default defineConfig({
+  test: {
+    projects: [{
+      ...shared,
+      test: {
+        name: "core",
+        environment: "node",
+        include: ["packages/core/test/**/*.test.ts"],
+        exclude: [
+          "packages/core/test/faults/**",
+          "packages/core/test/fuzz/**",
+          "packages/core/test/integration/**",
+          "packages/core/test/**/*.property.test.ts",
+          "packages/core/test/ReadmeTypecheck.test.ts"
+        ],
+        sequence: { concurrent: false },
+        // One module graph for all files and all mutant runs (Stryker switches mutants at run time, so nothing needs
+        // a reload): the per-file import of effect and the sources is paid once, not once per mutant.
+        isolate: false,
+        testTimeout: 30_000,
+        hookTimeout: 30_000
+      }
+    }]
+  }
+})
