@@ -392,11 +392,13 @@ export const decode = (
         new ErrorResponse({
           tokenEndpoint: options.tokenEndpoint,
           status,
-          error: mask(body.error, options.secrets),
+          // Clipped: a server (or a proxy) that answers with a megabyte of description must not make every log line
+          // that holds the error a megabyte long.
+          error: clip(mask(body.error, options.secrets), 200),
           ...(body.error_description !== undefined
-            ? { errorDescription: mask(body.error_description, options.secrets) }
+            ? { errorDescription: clip(mask(body.error_description, options.secrets), 1000) }
             : {}),
-          ...(body.error_uri !== undefined ? { errorUri: mask(body.error_uri, options.secrets) } : {}),
+          ...(body.error_uri !== undefined ? { errorUri: clip(mask(body.error_uri, options.secrets), 1000) } : {}),
           ...(response.retryAfter !== undefined ? { retryAfter: response.retryAfter } : {})
         })
       )

@@ -40,6 +40,25 @@ const refused = (exit: DecodeExit) => {
 }
 
 describe("TokenResponse.decode", () => {
+  it.effect("an error response's fields are clipped: a megabyte of description does not reach every log line", () =>
+    Effect.gen(function*() {
+      const description = "d".repeat(1_000_000)
+      const error = refused(
+        yield* json({ error: "invalid_request", error_description: description, error_uri: "u".repeat(5000) }, 400)
+      )
+      strictEqual(error.error, "invalid_request")
+      strictEqual(error.errorDescription, `${"d".repeat(1000)}…`)
+      strictEqual(error.errorUri, `${"u".repeat(1000)}…`)
+      assert.isBelow(error.message.length, 3000)
+      const long = refused(yield* json({ error: "e".repeat(500) }, 400))
+      strictEqual(long.error, `${"e".repeat(200)}…`)
+      // A short description is kept whole.
+      strictEqual(
+        refused(yield* json({ error: "invalid_scope", error_description: "nope" }, 400)).errorDescription,
+        "nope"
+      )
+    }))
+
   describe("success (RFC 6749 §5.1)", () => {
     it.effect("decodes a 200 JSON body", () =>
       Effect.gen(function*() {
