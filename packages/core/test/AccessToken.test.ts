@@ -1,6 +1,6 @@
 import { AccessToken, ClientCredentials, Credentials, OAuth2Error, TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Logger, Option, Redacted, Ref, Scope, TestClock } from "effect"
+import { type Duration, Effect, Exit, Fiber, Logger, Option, Redacted, Ref, Scope, TestClock } from "effect"
 import * as TestHttp from "./utils/TestHttp.js"
 
 const tokenUrl = "https://as.example/token"
@@ -42,6 +42,22 @@ const value = (c: Credentials.Credentials) => Redacted.value(c.accessToken)
 
 /** Lets forked fibers (a background fetch reading its response body) run, in real time. */
 const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+
+/** A lifecycle whose first token (tok-1, 1 h) comes at once and every later fetch after `delay` of Clock time. */
+const slowRefresh = (delay: Duration.DurationInput, timeout: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    let n = 0
+    const http = TestHttp.make(() => {
+      n++
+      return n === 1
+        ? TestHttp.token("tok-1", 3600)
+        : Effect.as(Effect.sleep(delay), TestHttp.token(`tok-${n}`, 3600))
+    })
+    const fetch = yield* ClientCredentials.make({ tokenUrl, clientId: "svc", retry: false, timeout }).pipe(
+      Effect.provide(http.layer)
+    )
+    return { calls: () => n, token: yield* AccessToken.make(fetch) }
+  })
 
 describe("AccessToken", () => {
   it.scoped("1,000 concurrent callers on a cold cache cause one token request", () =>
@@ -127,54 +143,34 @@ describe("AccessToken", () => {
 
   it.scoped("the token in use at expiry − margin − 1 s is still the first one when refresh-ahead is slow", () =>
     Effect.gen(function*() {
-      let calls = 0
-      const http = TestHttp.make(() => {
-        calls++
-        return calls === 1
-          ? TestHttp.token("tok-1", 3600)
-          : Effect.as(Effect.sleep("1 hour"), TestHttp.token(`tok-${calls}`, 3600))
-      })
-      const fetch = yield* ClientCredentials.make({ tokenUrl, clientId: "svc", retry: false, timeout: "2 hours" }).pipe(
-        Effect.provide(http.layer)
-      )
-      const token = yield* AccessToken.make(fetch)
+      const { calls, token } = yield* slowRefresh("1 hour", "2 hours")
       yield* token.get
       yield* TestClock.adjust("3300 seconds")
       yield* token.get // starts the background fetch, which stalls
       yield* TestClock.adjust("269 seconds") // 3569 s = 3600 − 30 − 1
       assert.strictEqual(value(yield* token.get), "tok-1")
-      assert.strictEqual(calls, 2) // single-flight: no second background fetch
+      assert.strictEqual(calls(), 2) // single-flight: no second background fetch
     }))
 
   it.scoped("a caller past the margin while a background refresh is in flight joins that fetch", () =>
     Effect.gen(function*() {
-      let calls = 0
-      const http = TestHttp.make(() => {
-        calls++
-        // the background fetch takes 400 s of (test) time: from 3270 s to 3670 s, past usableUntil (3570 s)
-        return calls === 1
-          ? TestHttp.token("tok-1", 3600)
-          : Effect.as(Effect.sleep("400 seconds"), TestHttp.token(`tok-${calls}`, 3600))
-      })
-      const fetch = yield* ClientCredentials.make({ tokenUrl, clientId: "svc", retry: false, timeout: "1 hour" }).pipe(
-        Effect.provide(http.layer)
-      )
-      const token = yield* AccessToken.make(fetch)
+      // the background fetch takes 400 s of (test) time: from 3270 s to 3670 s, past usableUntil (3570 s)
+      const { calls, token } = yield* slowRefresh("400 seconds", "1 hour")
       assert.strictEqual(value(yield* token.get), "tok-1")
       yield* TestClock.adjust("3270 seconds") // refreshAfter: served tok-1, the background fetch starts
       assert.strictEqual(value(yield* token.get), "tok-1")
       yield* settle
-      assert.strictEqual(calls, 2)
+      assert.strictEqual(calls(), 2)
 
       yield* TestClock.adjust("301 seconds") // 3571 s: past usableUntil, the fetch still in flight
       const waiting = yield* Effect.fork(token.get)
       yield* settle
       assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "the caller waits for the fetch in flight")
-      assert.strictEqual(calls, 2, "no second fetch")
+      assert.strictEqual(calls(), 2, "no second fetch")
 
       yield* TestClock.adjust("99 seconds") // 3670 s: the background fetch answers
       assert.strictEqual(value(yield* Fiber.join(waiting)), "tok-2")
-      assert.strictEqual(calls, 2)
+      assert.strictEqual(calls(), 2)
       assert.strictEqual(value(yield* token.get), "tok-2")
     }))
 
