@@ -67,6 +67,15 @@ describe("requestPath/failure", () => {
       const error = yield* Effect.flip(failure.challengeError(bearer, challenged))
       assert.strictEqual(error.reason, "StatusCode")
       assert.include(error.message, "the resource server refused the token: invalid_token (expired)")
+      const bare = HttpClientResponse.fromWeb(
+        request,
+        new Response(null, { status: 401, headers: { "www-authenticate": "Bearer error=\"invalid_token\"" } })
+      )
+      // Without error_description the description ends with the error itself.
+      assert.match(
+        (yield* Effect.flip(failure.challengeError(bearer, bare))).message,
+        /refused the token: invalid_token \(401 GET /
+      )
       const plain = HttpClientResponse.fromWeb(request, new Response(null, { status: 401 }))
       assert.strictEqual(yield* failure.challengeError(bearer, plain), plain)
     }))

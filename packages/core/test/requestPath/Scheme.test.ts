@@ -24,6 +24,18 @@ describe("requestPath/scheme", () => {
     assert.isUndefined(scheme.tokenIn("Bearer ", "Bearer"))
     assert.isUndefined(scheme.tokenIn(undefined, "Bearer"))
     assert.isUndefined(scheme.tokenIn("Basic abc", "Bearer"))
+    // Another scheme of the same length is not this one.
+    assert.isUndefined(scheme.tokenIn("Digest abc", "Bearer"))
+  })
+
+  it("dpop.tokenOf reads a DPoP header, and a Bearer one (the server may answer a DPoP request with Bearer, §5)", () => {
+    // tokenOf reads only the request: the key's hooks are not used.
+    const dpop = scheme.dpop({} as unknown as Parameters<typeof scheme.dpop>[0])
+    const withHeader = (value: string) =>
+      HttpClientRequest.get("https://api.example.com/", { headers: { authorization: value } })
+    assert.strictEqual(dpop.tokenOf(withHeader("DPoP tok-d")), "tok-d")
+    assert.strictEqual(dpop.tokenOf(withHeader("Bearer tok-b")), "tok-b")
+    assert.isUndefined(dpop.tokenOf(withHeader("Basic x")))
   })
 
   it.effect("bearer.authorize sets Authorization: Bearer <token> (RFC 6750 §2.1) and keeps the rest", () =>

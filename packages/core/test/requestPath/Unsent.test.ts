@@ -30,6 +30,7 @@ describe("requestPath/unsent", () => {
       assert.strictEqual(lines.length, 2, lines.join("\n"))
       assert.match(lines[0]!, /^OAuth2: https:\/\/elsewhere\.example answered 401 .* not in the client's origins\./)
       assert.match(lines[1]!, /^OAuth2: https:\/\/third\.example /)
+      assert.isTrue(lines.every((line) => line.endsWith("(Logged once per origin.)")))
     }))
 
   it.effect("under the \"*\" default only plain http off loopback is refused, and the notice says so", () =>
