@@ -90,7 +90,9 @@ describe("Discovery.metadataUrl (RFC 8414 §3.1, OpenID Connect Discovery §4)",
   })
 
   it("for any issuer path: same origin, the suffix in its place, the path kept without its trailing slash", () => {
-    const segment = FastCheck.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/)
+    // Dot segments ("." and "..") are left out: they are not path segments but steps that URL parsing removes, and
+    // Node's parser keeps a trailing "/." after some segments (`new URL("https://h/-/.-/.").pathname` is "/-/.-/.").
+    const segment = FastCheck.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((s) => s !== "." && s !== "..")
     FastCheck.assert(
       FastCheck.property(FastCheck.array(segment, { maxLength: 4 }), FastCheck.boolean(), (segments, slash) => {
         const path = segments.map((s) => `/${s}`).join("")
