@@ -26,6 +26,7 @@ import type * as Dpop from "../Dpop.js"
 import * as OAuth2Error from "../OAuth2Error.js"
 import * as WwwAuthenticate from "../WwwAuthenticate.js"
 import * as jwt from "./jwt.js"
+import { prefixOf } from "./requestPath/origins.js"
 
 const what = "dpop"
 
@@ -194,7 +195,8 @@ const htuOf = (url: string): string => {
   return end === -1 ? url : url.slice(0, end)
 }
 
-const originOf = (url: string): string | undefined => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0]?.toLowerCase()
+// The request path's `scheme://authority` prefix, lower-cased: nonces are kept per origin.
+const originOf = (url: string): string | undefined => prefixOf(url)?.toLowerCase()
 
 /** The error of the first DPoP challenge of a `WWW-Authenticate` value that has one (RFC 9449 §7.1). @internal */
 export const challenge = (header: string | undefined): WwwAuthenticate.BearerError | undefined => {
