@@ -204,20 +204,22 @@ describe("RedisTokenStore", () => {
       const redis = yield* redisServer
       const { logs } = yield* captureLogs(Effect.gen(function*() {
         // made inside the capture: the store logs outages through the runtime it was made in
-        const store = yield* RedisTokenStore.make({ url: redis.url, commandTimeout: "300 millis" })
+        const store = yield* RedisTokenStore.make({ url: redis.url, commandTimeout: "500 millis" })
         yield* store.set(cacheKey, credentials("tok-1"))
         yield* Effect.promise(() => redis.stop())
         for (let i = 0; i < 3; i++) {
           const started = Date.now()
           const error = failureOf(yield* Effect.exit(store.get(cacheKey)))
           assert.isTrue(TokenStore.isTokenStoreError(error), String(error))
-          assert.isBelow(Date.now() - started, 1_000, "bounded by the command timeout")
+          // bounded by the command timeout (generous: a loaded machine may be slow to run the timer)
+          assert.isBelow(Date.now() - started, 2_500, "bounded by the command timeout")
         }
         yield* Effect.sleep("400 millis")
         const started = Date.now()
         const error = failureOf(yield* Effect.exit(store.acquireLease(cacheKey, Duration.seconds(10))))
         assert.include(error!.message, "unreachable", "known down: fails at once")
-        assert.isBelow(Date.now() - started, 100)
+        // under the 500 ms command timeout: it did not wait for Redis
+        assert.isBelow(Date.now() - started, 450)
         yield* Effect.promise(() => redis.start())
         // node-redis reconnects by itself (backoff up to ~2 s)
         const back = yield* store.set(cacheKey, credentials("tok-2")).pipe(
