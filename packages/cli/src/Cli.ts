@@ -1,10 +1,10 @@
 /**
  * The `effect-oauth2` command: a client-credentials token from the shell with the same configuration a service
- * uses (`OAuth2HttpClient.config`, the `OAUTH2_*` variables), and one authenticated request.
+ * uses (`NodeOAuth2.config`, the `OAUTH2_*` variables), and one authenticated request.
  *
  * - `effect-oauth2 token [--json] [--decode]`: the access token alone on stdout, so `$(effect-oauth2 token)` works.
  * - `effect-oauth2 call URL [-X METHOD] [-H header]... [-d body] [-i] [-f]`: the response body on stdout.
- * - `effect-oauth2 discover [--issuer URL] [--location ...] [--mtls]`: the server's RFC 8414 metadata as JSON.
+ * - `effect-oauth2 discover [ISSUER] [--issuer URL] [--location ...] [--mtls]`: the server's RFC 8414 metadata as JSON.
  *
  * Flags override the variables; the client secret comes from `OAUTH2_CLIENT_SECRET`, `--client-secret-file` or a
  * prompt, never from a flag value. On an error the message goes to stderr and nothing to stdout; the exit code is
@@ -41,7 +41,7 @@ export const exitCodes: { readonly ok: 0; readonly failure: 1; readonly configur
  * @category commands
  */
 export const command = Command.make("effect-oauth2").pipe(
-  Command.withDescription("OAuth 2.0 client credentials from the shell, configured like OAuth2HttpClient.layerFromEnv"),
+  Command.withDescription("OAuth 2.0 client credentials from the shell, configured like NodeOAuth2.layerFromEnv"),
   Command.withSubcommands([token.command, call.command, discover.command])
 )
 

@@ -101,6 +101,32 @@ describe("effect-oauth2 token", () => {
     }
   })
 
+  it("reads the Node-only variables too: private_key_jwt with OAUTH2_PRIVATE_KEY_FILE, the key never printed", async () => {
+    const client = inject("privateKeyJwtClient")
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-oauth2-cli-"))
+    try {
+      const keyFile = path.join(dir, "key.json")
+      fs.writeFileSync(keyFile, JSON.stringify(client.privateJwk), { mode: 0o600 })
+      const env = {
+        OAUTH2_TOKEN_URL: tokenEndpoint,
+        OAUTH2_CLIENT_ID: client.id,
+        OAUTH2_PRIVATE_KEY_FILE: keyFile,
+        OAUTH2_SCOPES: "api:read"
+      }
+      const run = await cli(["token", "--json"], env)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(String((JSON.parse(run.stdout) as Record<string, unknown>).token_type).toLowerCase(), "bearer")
+      const privatePart = String(client.privateJwk.d)
+      assert.notInclude(run.stdout + run.stderr, privatePart)
+      // A key file that is not there: a configuration error naming the variable, exit 2.
+      const missing = await cli(["token"], { ...env, OAUTH2_PRIVATE_KEY_FILE: path.join(dir, "absent.pem") })
+      assertFailure(missing, 2, "OAUTH2_PRIVATE_KEY_FILE")
+      assert.notInclude(missing.stderr, privatePart)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("--env-prefix reads another set of variables", async () => {
     const billing = Object.fromEntries(
       Object.entries(basicEnv).map(([key, value]) => [key.replace("OAUTH2", "BILLING"), value])
@@ -278,6 +304,13 @@ describe("effect-oauth2 discover", () => {
     const flagged = await cli(["discover", "--issuer", issuer, "--location", "openid-configuration"])
     assert.strictEqual(flagged.code, 0, flagged.stderr)
     assert.strictEqual((JSON.parse(flagged.stdout) as Record<string, unknown>).issuer, issuer)
+  })
+
+  it("takes the issuer as its argument (effect-oauth2 discover ISSUER); two different issuers: exit 2", async () => {
+    const run = await cli(["discover", "--location", "oauth-authorization-server", issuer])
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.strictEqual((JSON.parse(run.stdout) as Record<string, unknown>).token_endpoint, tokenEndpoint)
+    assertFailure(await cli(["discover", "--issuer", "https://other.example", issuer]), 2, "two issuers")
   })
 
   it("no issuer: exit 2 naming the variable and the flag; a wrong issuer: exit 1 with the §3.3 mismatch", async () => {

@@ -1,5 +1,4 @@
-import type { OAuth2Client } from "@effect-oauth2/core"
-import { OAuth2HttpClient } from "@effect-oauth2/core"
+import { NodeOAuth2 } from "@effect-oauth2/platform-node"
 import * as Options from "@effect/cli/Options"
 import * as Prompt from "@effect/cli/Prompt"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -98,14 +97,15 @@ const promptSecret = (clientId: string | undefined) =>
 const needsSecret = new Set(["client_secret_basic", "client_secret_post", "client_secret_jwt"])
 
 /**
- * The options the commands run with: `OAuth2HttpClient.config(prefix)` read from the flags first, then the
+ * The options the commands run with: `NodeOAuth2.config(prefix)` (the variables of `OAuth2HttpClient.config` and the
+ * files only Node reads: `<prefix>_PRIVATE_KEY_FILE`, `<prefix>_TLS_*_FILE`) read from the flags first, then the
  * environment, with the secret from the environment, `--client-secret-file` or a prompt.
  *
  * @internal
  */
 export const resolve = (
   flags: Flags
-): Effect.Effect<OAuth2Client.Options, unknown, FileSystem.FileSystem | Terminal.Terminal> =>
+): Effect.Effect<NodeOAuth2.Options, unknown, FileSystem.FileSystem | Terminal.Terminal> =>
   Effect.gen(function*() {
     const name = (key: string) => (flags.prefix.length > 0 ? `${flags.prefix}_${key}` : key)
     // One source: the environment, with the flags laid over it.
@@ -136,5 +136,5 @@ export const resolve = (
     }
     // Read as ConfigProvider.fromEnv reads the environment.
     const provider = ConfigProvider.fromMap(variables, { pathDelim: "_", seqDelim: "," })
-    return yield* Effect.withConfigProvider(OAuth2HttpClient.config(flags.prefix), provider)
+    return yield* Effect.withConfigProvider(NodeOAuth2.config(flags.prefix), provider)
   })
