@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/profile.ts grant|api [n]`: a loop to profile (`node --cpu-prof --import tsx bench/profile.ts ...`).
+ * `npx tsx bench/profile.ts grant|api|aa [n]`: a loop to profile (`node --cpu-prof --import tsx bench/profile.ts ...`).
  * Prints the client CPU µs per operation for this library and its reference (the bare POST for `grant`, the
- * static-header client at concurrency 32 for `api`), alternating A B A B.
+ * static-header client at concurrency 32 for `api`), alternating A B A B. `aa` runs the static-header client
+ * against itself: how far apart two identical clients measure, the noise floor of the `api` figure.
  */
 import { ClientCredentials } from "@effect-oauth2/core"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -56,7 +57,9 @@ const main = async () => {
       HttpClientRequest.setHeader("authorization", `Bearer t0.${"x".repeat(61)}`)
     )
     await auth.runPromise(call(authClient, servers.protectedUrl))
-    ours = (k) => auth.runPromise(loopCount(authClient, servers.protectedUrl, 32, k))
+    ours = mode === "aa"
+      ? (k) => plain.runPromise(loopCount(staticClient, servers.protectedUrl, 32, k))
+      : (k) => auth.runPromise(loopCount(authClient, servers.protectedUrl, 32, k))
     reference = (k) => plain.runPromise(loopCount(staticClient, servers.protectedUrl, 32, k))
   }
   const cpu = { ours: [] as Array<number>, reference: [] as Array<number> }
@@ -73,7 +76,13 @@ const main = async () => {
     if (process.env.ONLY !== "ours") await measure(reference, cpu.reference)
   }
   const med = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  console.log(`${mode}: ours ${med(cpu.ours)?.toFixed(1)} µs/op, reference ${med(cpu.reference)?.toFixed(1)} µs/op`)
+  const range = (xs: Array<number>) =>
+    xs.length === 0 ? "" : ` (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`
+  console.log(
+    `${mode}: ours ${med(cpu.ours)?.toFixed(1)} µs/op${range(cpu.ours)}, reference ${
+      med(cpu.reference)?.toFixed(1)
+    } µs/op${range(cpu.reference)}`
+  )
   await plain.dispose()
   await servers.close()
 }
