@@ -128,7 +128,22 @@ const breakdown = async (
       Effect.contextWithEffect((context) => Effect.provide(Effect.void, context))
     ]
   ]
-  for (const [name, effect] of cases) {
+  const barePost = Effect.flatMap(
+    transport.execute(
+      HttpClientRequest.post(tokenUrl, { headers: { authorization: basic, accept: "application/json" } })
+        .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
+    ),
+    (response) => response.json
+  )
+  const timeouts: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+    ["the bare POST", barePost],
+    ["the bare POST inside the attempt's timeout", timeoutFail(Effect.orDie(barePost), 30_000, () => "timeout")],
+    [
+      "the bare POST inside Effect.timeoutFail",
+      Effect.timeoutFail(barePost, { duration: "30 seconds", onTimeout: () => "timeout" })
+    ]
+  ]
+  for (const [name, effect] of [...cases, ...timeouts]) {
     const into: Array<number> = []
     for (let r = 0; r < 4; r++) await measure(loop(effect), into)
     console.log(`${name.padEnd(46)} ${best(into).toFixed(1).padStart(7)} µs`)
