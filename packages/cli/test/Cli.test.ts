@@ -200,6 +200,26 @@ describe("effect-oauth2 call", () => {
     assert.strictEqual(body.client_id, clients.basic.id)
   })
 
+  it("OAUTH2_DPOP=true: a DPoP-bound token, and call sends it with a proof the API verifies", async () => {
+    // The dpop client is refused a token without a DPoP proof; the API refuses its token without one.
+    const env = {
+      OAUTH2_TOKEN_URL: tokenEndpoint,
+      OAUTH2_CLIENT_ID: clients.dpop.id,
+      OAUTH2_CLIENT_SECRET: clients.dpop.secret,
+      OAUTH2_SCOPES: "api:read",
+      OAUTH2_DPOP: "true"
+    }
+    const run = await cli(["call", `${apiUrl}/hello`], env)
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.strictEqual(JSON.parse(run.stdout).client_id, clients.dpop.id)
+    const decoded = await cli(["token", "--decode"], env)
+    assert.strictEqual(decoded.code, 0, decoded.stderr)
+    assert.isString(JSON.parse(decoded.stdout).claims.cnf.jkt, "the token is bound to the command's key")
+    // Without the option the server refuses the token request: the option is what made it work.
+    const { OAUTH2_DPOP: _, ...withoutDpop } = env
+    assertFailure(await cli(["token"], withoutDpop), 1)
+  })
+
   it("-i prints the status line and the headers before the body", async () => {
     const run = await cli(["call", "-i", `${apiUrl}/hello`], basicEnv)
     assert.strictEqual(run.code, 0, run.stderr)
