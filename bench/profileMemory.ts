@@ -37,29 +37,29 @@ const transport = HttpClient.make((request) =>
   )
 )
 const basic = `Basic ${Buffer.from("client:secret").toString("base64")}`
+const grantOptions = { tokenUrl, clientId: "client", clientSecret: Redacted.make("secret"), scopes: ["read", "write"] }
+/** The floor of any grant on this transport: the same POST and `response.json`, nothing else. */
+const barePost = Effect.flatMap(
+  transport.execute(
+    HttpClientRequest.post(tokenUrl, { headers: { authorization: basic, accept: "application/json" } })
+      .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
+  ),
+  (response) => response.json
+)
+/** `effect` `n` times, one after the other. */
+const loop = (effect: Effect.Effect<unknown, unknown>): Effect.Effect<void, unknown> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < n; i++) yield* effect
+  })
 
 const main = async () => {
   const grant = await Effect.runPromise(
-    ClientCredentials.make({
-      tokenUrl,
-      clientId: "client",
-      clientSecret: Redacted.make("secret"),
-      scopes: ["read", "write"],
-      retry: process.env.RETRY === "off" ? false : undefined
-    }).pipe(Effect.provideService(HttpClient.HttpClient, transport))
+    ClientCredentials.make({ ...grantOptions, retry: process.env.RETRY === "off" ? false : undefined }).pipe(
+      Effect.provideService(HttpClient.HttpClient, transport)
+    )
   )
-  const ours = Effect.gen(function*() {
-    for (let i = 0; i < n; i++) yield* grant
-  })
-  const reference = Effect.gen(function*() {
-    for (let i = 0; i < n; i++) {
-      const response = yield* transport.execute(
-        HttpClientRequest.post(tokenUrl, { headers: { authorization: basic, accept: "application/json" } })
-          .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
-      )
-      yield* response.json
-    }
-  }).pipe(Effect.orDie)
+  const ours = loop(grant)
+  const reference = loop(Effect.orDie(barePost))
   const results = { ours: [] as Array<number>, reference: [] as Array<number> }
   const measure = async (effect: Effect.Effect<void, unknown>, into: Array<number>) => {
     const start = process.cpuUsage()
@@ -86,16 +86,7 @@ const breakdown = async (
   measure: (effect: Effect.Effect<void, unknown>, into: Array<number>) => Promise<void>,
   best: (xs: Array<number>) => number
 ) => {
-  const prepared = Either.getOrThrow(internalGrant.prepare({
-    tokenUrl,
-    clientId: "client",
-    clientSecret: Redacted.make("secret"),
-    scopes: ["read", "write"]
-  }))
-  const loop = (effect: Effect.Effect<unknown, unknown>) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < n; i++) yield* effect
-    })
+  const prepared = Either.getOrThrow(internalGrant.prepare(grantOptions))
   const raw = { status: 200, contentType: "application/json", body, retryAfter: undefined, location: undefined }
   const decoded = Effect.runSync(TokenResponse.decode(raw, { tokenEndpoint: prepared.endpoint }))
   const cases: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
@@ -128,13 +119,6 @@ const breakdown = async (
       Effect.contextWithEffect((context) => Effect.provide(Effect.void, context))
     ]
   ]
-  const barePost = Effect.flatMap(
-    transport.execute(
-      HttpClientRequest.post(tokenUrl, { headers: { authorization: basic, accept: "application/json" } })
-        .pipe(HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope: "read write" }))
-    ),
-    (response) => response.json
-  )
   const timeouts: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
     ["the bare POST", barePost],
     ["the bare POST inside the attempt's timeout", timeoutFail(Effect.orDie(barePost), 30_000, () => "timeout")],
