@@ -20,11 +20,7 @@ const run = (command, args, cwd, env = process.env) => {
   return { code: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" }
 }
 const must = (label, result) => {
-  if (result.code !== 0) {
-    console.error(`${label} failed (exit ${result.code}):\n${result.stderr}`)
-    fs.rmSync(dir, { recursive: true, force: true })
-    process.exit(1)
-  }
+  if (result.code !== 0) throw new Error(`${label} failed (exit ${result.code}):\n${result.stderr}`)
   return result
 }
 
@@ -47,9 +43,10 @@ try {
     ["and prints nothing on stdout", unconfigured.stdout === ""]
   ]
   for (const [label, ok] of checks) console.log(`${ok ? "✔" : "✘"} ${label}`)
-  fs.rmSync(dir, { recursive: true, force: true })
-  process.exit(checks.every(([, ok]) => ok) ? 0 : 1)
+  process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1
 } catch (error) {
+  console.error(error instanceof Error ? error.message : error)
+  process.exitCode = 1
+} finally {
   fs.rmSync(dir, { recursive: true, force: true })
-  throw error
 }
