@@ -20,7 +20,7 @@ export default {
   // cover it; they are left out, and counted as "ignored", not in the score.
   ignoreStatic: true,
   concurrency: 2,
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   reporters: ["json", "clear-text", "progress"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },

@@ -16,6 +16,9 @@ import { shared } from "./vitest.shared.js"
 // One inline project: with no `test.projects`, vitest would pick up vitest.workspace.ts (all projects) by itself.
 export default defineConfig({
   test: {
+    // Stryker runs vitest with the threads pool and one thread. Isolation is a pool option: without it here, each test
+    // file would get a fresh worker that imports effect and the sources again (about 0.7 s a file, every mutant).
+    poolOptions: { threads: { isolate: false, singleThread: true } },
     projects: [{
       ...shared,
       test: {

@@ -6,18 +6,29 @@
 // The reasons are kept across runs: each line is keyed by file, mutator, original code and replacement (not by line
 // number, which moves when the code above it changes), so a re-run after a change keeps the reasons of the
 // survivors that are still there and marks new ones "TODO". Write a reason after the "—" of a line.
+//
+// Several reports can be given (`npm run mutate:survivors -- a.json b.json`), e.g. from runs over parts of the
+// sources (`npm run mutate -- --mutate <files>`, each report copied aside, or a config file that imports
+// stryker.config.mjs and sets `mutate` and `jsonReporter.fileName`): their files are merged, and a file in a later
+// report replaces the same file of an earlier one.
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
-const reportFile = path.join(root, process.argv[2] ?? "reports/mutation/mutation.json")
+const reportFiles = (process.argv.length > 2 ? process.argv.slice(2) : ["reports/mutation/mutation.json"])
+  .map((file) => path.resolve(root, file))
 const outFile = path.join(root, "reports/mutation/survivors.md")
 
-if (!fs.existsSync(reportFile)) {
-  console.error(`${path.relative(root, reportFile)} not found: run \`npm run mutate\` first.`)
-  process.exit(1)
+const report = { files: {} }
+for (const reportFile of reportFiles) {
+  if (!fs.existsSync(reportFile)) {
+    console.error(`${path.relative(root, reportFile)} not found: run \`npm run mutate\` first.`)
+    process.exit(1)
+  }
+  const { files } = JSON.parse(fs.readFileSync(reportFile, "utf8"))
+  for (const [file, entry] of Object.entries(files)) report.files[path.relative(root, path.resolve(root, file))] = entry
 }
-const report = JSON.parse(fs.readFileSync(reportFile, "utf8"))
+const sources = reportFiles.map((file) => `\`${path.relative(root, file)}\``).join(", ")
 
 const oneLine = (text) => text.replace(/\s+/g, " ").trim()
 const clip = (text, max = 70) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
@@ -86,7 +97,7 @@ const score = totals.valid === 0 ? 0 : (100 * totals.killed) / totals.valid
 const todo = sections.join("\n").split("\n").filter((line) => line.includes("— TODO")).length
 const text = `# Surviving mutants
 
-Written by \`npm run mutate:survivors\` from \`reports/mutation/mutation.json\` (\`npm run mutate\`). Each survivor
+Written by \`npm run mutate:survivors\` from ${sources} (\`npm run mutate\`). Each survivor
 has one line: where, the mutator, the original code → the mutant, and — after the dash — why it is left alone
 (equivalent, or not worth a test). The reasons are kept when the file is regenerated; a new survivor reads "TODO".
 
