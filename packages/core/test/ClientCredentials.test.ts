@@ -4,8 +4,10 @@ import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as metrics from "../src/internal/metrics.js"
 import { failure, failureOf, run, success, tokenUrl } from "./utils/Grant.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
@@ -546,6 +548,29 @@ describe("ClientCredentials.grant", () => {
         strictEqual(yield* now, 5_000)
         strictEqual(credentials.issuedAt, 0)
         strictEqual(credentials.expiresAt, 90_000)
+      }))
+  })
+
+  describe("metrics", () => {
+    const count = (outcome: string) =>
+      Effect.map(Metric.value(Metric.tagged(metrics.tokenRequests, "outcome", outcome)), (state) => state.count)
+
+    it.effect("each attempt counts once in oauth2_token_requests, tagged outcome: success or the error's tag", () =>
+      Effect.gen(function*() {
+        const success0 = yield* count("success")
+        const refused0 = yield* count("ErrorResponse")
+        success((yield* run(ok)).exit)
+        failureOf(
+          (yield* run(() =>
+            TestHttp.raw(JSON.stringify({ error: "invalid_client" }), {
+              status: 401,
+              headers: { "content-type": "application/json" }
+            })
+          )).exit,
+          "ErrorResponse"
+        )
+        strictEqual((yield* count("success")) - success0, 1)
+        strictEqual((yield* count("ErrorResponse")) - refused0, 1)
       }))
   })
 })
