@@ -10,14 +10,19 @@
 // Several reports can be given (`npm run mutate:survivors -- a.json b.json`), e.g. from runs over parts of the
 // sources (`npm run mutate -- --mutate <files>`, each report copied aside, or a config file that imports
 // stryker.config.mjs and sets `mutate` and `jsonReporter.fileName`): their files are merged, and a file in a later
-// report replaces the same file of an earlier one.
+// report replaces the same file of an earlier one. `--out <file>` writes the list elsewhere (its reasons are read
+// from that file).
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
-const reportFiles = (process.argv.length > 2 ? process.argv.slice(2) : ["reports/mutation/mutation.json"])
-  .map((file) => path.resolve(root, file))
-const outFile = path.join(root, "reports/mutation/survivors.md")
+const args = process.argv.slice(2)
+const outAt = args.indexOf("--out")
+const outFile = path.resolve(root, outAt === -1 ? "reports/mutation/survivors.md" : args[outAt + 1])
+if (outAt !== -1) args.splice(outAt, 2)
+const reportFiles = (args.length > 0 ? args : ["reports/mutation/mutation.json"]).map((file) =>
+  path.resolve(root, file)
+)
 
 const report = { files: {} }
 for (const reportFile of reportFiles) {
