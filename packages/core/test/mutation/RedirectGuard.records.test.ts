@@ -67,4 +67,11 @@ describe("requestPath/redirectGuard records (mutation)", () => {
     assert.strictEqual(guard.isRedirectTarget("not a url"), false)
     assert.strictEqual(guard.isRedirectTarget("https://cdn.example/f"), true)
   })
+
+  it("a token only ever sent to a URL with no prefix (\"https:///host\") is kept nowhere on a re-send", () => {
+    const guard = guardFor()
+    guard.issue("t1", "https:///a.example/x")
+    assert.strictEqual(guard.ours(carrying("https://a.example/x", "t1")), "t1")
+    assert.strictEqual(keeps(guard, "https://a.example/x", "t1"), false)
+  })
 })
