@@ -23,7 +23,10 @@ export interface OriginPolicy {
   readonly allows: (url: string) => boolean | undefined
 }
 
-const prefixPattern = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i
+// The authority must be non-empty and free of the characters the URL parser skips or reads as a path separator
+// (backslash, tab, CR, LF): "https:///evil.test" and "https://\t/evil.test" are https://evil.test to the parser, so a
+// prefix like "https://" would stand for every host. Such URLs get no prefix (their decision is not cached).
+const prefixPattern = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\\\t\n\r]+(?=[/?#]|$)/i
 
 /**
  * The `scheme://authority` prefix of an absolute URL string, or `undefined`. The same prefix means the same origin
