@@ -12,7 +12,8 @@
  *   responses are also remembered, so that a follower re-sending the original request there gets no token on the
  *   way (RFC 9110 §15.4 lets a client re-send a request to the `Location`; the credentials must not go with it).
  *
- * Each record is bounded (16 tokens, 64 origins per token, 256 redirect targets), oldest first out.
+ * Each record is bounded: 16 tokens and 256 redirect targets, the oldest first out; 64 origins per token, after
+ * which a token's further origins are not recorded (a re-sent request to one of them loses the token: the safe way).
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
