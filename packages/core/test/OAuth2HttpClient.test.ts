@@ -15,6 +15,7 @@ import {
   TestClock
 } from "effect"
 import * as metrics from "../src/internal/metrics.js"
+import { scaled } from "./utils/scale.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
 const tokenUrl = "https://as.example/token"
@@ -96,7 +97,7 @@ describe("OAuth2HttpClient.layer", () => {
       const s = setup()
       const results = yield* withLayer(
         s,
-        Effect.all(Array.from({ length: 1000 }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
+        Effect.all(Array.from({ length: scaled(1000, 100) }, () => getJson(`${api}/x`)), { concurrency: "unbounded" })
       )
       assert.strictEqual(s.tokens(), 1)
       assert.isTrue(results.every((r) => (r as { auth: string }).auth === "Bearer tok-1"))

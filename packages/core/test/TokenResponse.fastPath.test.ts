@@ -6,6 +6,7 @@ import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { scaled } from "./utils/scale.js"
 
 const options = { tokenEndpoint: "https://auth.example.com/token" }
 const known = new Set(["access_token", "token_type", "expires_in", "refresh_token", "id_token", "scope"])
@@ -90,7 +91,7 @@ describe("TokenResponse.decode fast path", () => {
           assert.deepStrictEqual(byDecoder(body), bySchema(body))
         }
       ),
-      { numRuns: 3000 }
+      { numRuns: scaled(3000, 300) }
     )
   })
 })
