@@ -25,7 +25,7 @@ Tinypool.prototype.recycleWorkers = function(this: Tinypool, ...args: Parameters
 
 /**
  * Files that failed last time first (the file that killed the previous mutant of a module often kills the next),
- * then the quickest first. Vitest's own order runs the slowest first, but Stryker stops a run at the first failing
+ * then the quickest first (new files before all). Vitest's own order runs the slowest first, but Stryker stops a run at the first failing
  * test, so a mutant one quick test kills should not wait for the slow files to run.
  */
 class QuickFirst extends BaseSequencer {
@@ -35,8 +35,8 @@ class QuickFirst extends BaseSequencer {
       `${file.project.name}:${path.relative(this.ctx.config.root, file.moduleId)}`
     const rank = (file: TestSpecification): [number, number] => {
       const results = cache.getFileTestResults(key(file))
-      const stats = cache.getFileStats(key(file))
-      return [results?.failed === true ? 0 : 1, results?.duration ?? stats?.size ?? 0]
+      // A file with no recorded duration (new since the last run) first: in a re-run, new tests are what changed.
+      return [results?.failed === true ? 0 : 1, results?.duration ?? 0]
     }
     return [...files].sort((a, b) => {
       const [failedA, durationA] = rank(a)
