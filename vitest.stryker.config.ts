@@ -25,8 +25,8 @@ Tinypool.prototype.recycleWorkers = function(this: Tinypool, ...args: Parameters
 
 /**
  * Files that failed last time first (the file that killed the previous mutant of a module often kills the next),
- * then the quickest first (new files before all). Vitest's own order runs the slowest first, but Stryker stops a run at the first failing
- * test, so a mutant one quick test kills should not wait for the slow files to run.
+ * then the quickest first (new files before all). Vitest's own order runs the slowest first, but Stryker stops a run
+ * at the first failing test, so a mutant one quick test kills should not wait for the slow files to run.
  */
 class QuickFirst extends BaseSequencer {
   override async sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
