@@ -81,8 +81,10 @@ export default {
   // cover it; they are left out, and counted as "ignored", not in the score.
   ignoreStatic: true,
   concurrency: 2,
-  timeoutMS: 5_000,
-  timeoutFactor: 2,
+  // A mutant "times out" (and counts as detected) when its run takes longer than 3 × the covering tests' time in the
+  // initial run + 10 s: room enough that a loaded machine does not pass a slow survivor off as a timeout.
+  timeoutMS: 10_000,
+  timeoutFactor: 3,
   reporters: ["json", "clear-text", "progress"],
   jsonReporter: { fileName: `${out}/${name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
