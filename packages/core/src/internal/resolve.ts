@@ -9,7 +9,7 @@ import * as ClientAuth from "../ClientAuth.js"
 import type * as ClientCredentials from "../ClientCredentials.js"
 import * as Discovery from "../Discovery.js"
 import * as OAuth2Error from "../OAuth2Error.js"
-import { issuerString } from "./discovery.js"
+import { discover, issuerString } from "./discovery.js"
 import * as dpop from "./dpop.js"
 import { display, parseEndpoint } from "./url.js"
 
@@ -78,17 +78,19 @@ export const resolve = (
           reason: "set tokenUrl (the token endpoint) or issuer (to discover it, RFC 8414)"
         })
       }
-      const metadata = yield* Discovery.discover(options.issuer, {
+      const found = yield* discover(options.issuer, {
         allowInsecureHttp: options.allowInsecureHttp,
         timeout: options.timeout,
         retry: options.retry,
         maxResponseBytes: options.maxResponseBytes
       })
+      const metadata = found.metadata
       issuer = metadata.issuer
       dpopAlgorithms = metadata.dpop_signing_alg_values_supported
       const mutualTls = options.useMtlsEndpointAliases ?? (auth !== undefined && ClientAuth.isMutualTls(auth))
       const endpoint = Discovery.tokenEndpoint(metadata, { mutualTls })
-      const where = Discovery.metadataUrl(new URL(issuer), "oauth-authorization-server").href
+      // The location whose answer ended discovery: the OpenID Connect one when the RFC 8414 one was not found.
+      const where = found.url.href
       if (endpoint === undefined) {
         return yield* new OAuth2Error.DiscoveryError({
           issuer,
