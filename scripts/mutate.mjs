@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run mutate [-- <part> ...] [--force] [--list]`: StrykerJS over packages/core/src, one run per part of
+// `npm run mutate [-- <part> ...] [--force] [--retest-timeouts] [--list]`: StrykerJS over packages/core/src, one run per part of
 // stryker.config.mjs (all parts by default), then one merged report and the survivors list:
 //
 // - reports/mutation/parts/<part>.json: each part's Stryker report (not committed);
@@ -7,6 +7,9 @@
 //   run (on any machine) re-tests only the mutants whose code or covering tests changed (`--force`: all of them);
 // - reports/mutation/mutation.json: the parts' reports merged (not committed);
 // - reports/mutation/survivors.md: the score per file and each survivor with its reason (committed).
+//
+// `--retest-timeouts` forgets the timed-out mutants of the chosen parts' incremental state, so they are tested again
+// (a run on a loaded machine can time a slow survivor out, and a timeout counts as detected).
 //
 // A part that fails stops the script; the parts finished before it keep their reports and state.
 import { spawnSync } from "node:child_process"
@@ -19,6 +22,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const dir = path.join(root, "reports/mutation/parts")
 const args = process.argv.slice(2)
 const force = args.includes("--force")
+const retestTimeouts = args.includes("--retest-timeouts")
 const chosen = args.filter((arg) => !arg.startsWith("--"))
 for (const part of chosen) {
   if (!(part in parts)) {
@@ -53,7 +57,19 @@ fs.mkdirSync(dir, { recursive: true })
 const started = Date.now()
 for (const part of chosen.length > 0 ? chosen : Object.keys(parts)) {
   const state = path.join(dir, `${part}.incremental.json`)
-  if (fs.existsSync(`${state}.gz`)) fs.writeFileSync(state, zlib.gunzipSync(fs.readFileSync(`${state}.gz`)))
+  if (fs.existsSync(`${state}.gz`)) {
+    const report = JSON.parse(zlib.gunzipSync(fs.readFileSync(`${state}.gz`)).toString("utf8"))
+    if (retestTimeouts) {
+      let forgotten = 0
+      for (const file of Object.values(report.files)) {
+        const before = file.mutants.length
+        file.mutants = file.mutants.filter((mutant) => mutant.status !== "Timeout")
+        forgotten += before - file.mutants.length
+      }
+      console.log(`part ${part}: ${forgotten} timed-out mutants to test again`)
+    }
+    fs.writeFileSync(state, JSON.stringify(report))
+  }
   console.log(`\n=== part ${part}: ${parts[part].join(", ")}`)
   const partStarted = Date.now()
   const run = spawnSync("npx", ["stryker", "run", ...(force ? ["--force"] : [])], {
