@@ -50,11 +50,16 @@ const original = (source, location) => {
 const keyOf = (file, mutator, from, to) => `${file} | ${mutator} | ${oneLine(from)} → ${oneLine(to)}`
 
 // The reasons written so far, by key (the text between the backticks of a line, then "— reason").
+// The lines of files this report has no result for are kept as they are, in a last section, so that a run over
+// part of the sources does not lose the reasons written for the rest.
 const reasons = new Map()
+const carried = []
 if (fs.existsSync(outFile)) {
   for (const line of fs.readFileSync(outFile, "utf8").split("\n")) {
     const match = /^- L\d+ <!-- (.+?) --> .*? — (.+)$/.exec(line)
-    if (match !== null && !match[2].startsWith("TODO")) reasons.set(match[1], match[2])
+    if (match === null) continue
+    if (!match[2].startsWith("TODO")) reasons.set(match[1], match[2])
+    if (!(match[1].split(" | ")[0] in report.files)) carried.push(line)
   }
 }
 
@@ -131,7 +136,13 @@ ${rows.join("\n")}
 
 ## Survivors
 
-${sections.join("\n")}`
+${sections.join("\n")}${
+  carried.length === 0 ? "" : `
+## From earlier runs, for files not in this report
+
+${[...new Set(carried)].join("\n")}
+`
+}`
 fs.writeFileSync(outFile, text)
 console.log(
   `${path.relative(root, outFile)}: score ${score.toFixed(1)} % (${totals.killed}/${totals.valid}), ` +
