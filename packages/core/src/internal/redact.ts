@@ -10,6 +10,11 @@ const basicCredentials = /\b(Basic\s+)[A-Za-z0-9+/]{8,}={0,2}/gi
 // A JWT (a client assertion, a token) wherever it is echoed: a description, a Location, an unnamed field.
 const compactJwt = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
 
+// The end of a body cut (at `max * 4`) before its fields are masked may hold the start of a Basic credential or a JWT,
+// too short for the patterns above: it is masked all the same.
+const cutBasicCredentials = /(\bBasic\s+)[A-Za-z0-9+/]+$/i
+const cutJwt = /\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?$/
+
 const maskSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
   for (const secret of secrets) {
     if (secret.length >= 4) text = text.split(secret).join("***")
@@ -84,13 +89,16 @@ export const mask = (text: string, secrets: ReadonlyArray<string> = []): string 
 
 /**
  * {@link mask}s a body, then cuts the result to a short excerpt. Secrets are masked before the body is cut, so
- * that no part of one survives at the cut.
+ * that no part of one survives at the cut; a body longer than `max * 4` is cut there before its fields are masked,
+ * and what the cut leaves of a Basic credential or a JWT is masked too.
  *
  * @internal
  */
 export const excerpt = (body: string, secrets: ReadonlyArray<string> = [], max = maxExcerpt): string => {
   let text = maskSecrets(body, secrets)
-  text = maskFields(text.length > max * 4 ? text.slice(0, max * 4) : text)
+  const cut = text.length > max * 4
+  text = maskFields(cut ? text.slice(0, max * 4) : text)
+  if (cut) text = text.replace(cutBasicCredentials, "$1***").replace(cutJwt, "***")
   text = text.replace(/\s+/g, " ").trim()
   return text.length > max ? `${text.slice(0, max)}…` : text
 }
