@@ -14,12 +14,12 @@ import type * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as jose from "jose"
 import * as crypto from "node:crypto"
 import { decodeBasic, failure, success } from "./utils/Grant.js"
+import { captureLogs } from "./utils/Logs.js"
 import * as TestHttp from "./utils/TestHttp.js"
 
 const issuer = "https://as.example.com"
@@ -54,19 +54,6 @@ const discoveryError = <A>(exit: Exit.Exit<A, unknown>) => {
   assert.isTrue(OAuth2Error.isDiscoveryError(error), `expected a DiscoveryError, got ${String(error)}`)
   return error as OAuth2Error.DiscoveryError
 }
-
-/** Runs `effect` with its log lines captured. */
-const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.suspend(() => {
-    const logs: Array<string> = []
-    const logger = Logger.make(({ logLevel, message }) => {
-      logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-    return Effect.map(
-      Effect.provide(effect, Logger.replace(Logger.defaultLogger, logger)),
-      (value) => ({ value, logs })
-    )
-  })
 
 describe("Discovery.metadataUrl (RFC 8414 §3.1, OpenID Connect Discovery §4)", () => {
   it("inserts the RFC 8414 suffix before the issuer's path and appends the OIDC one", () => {

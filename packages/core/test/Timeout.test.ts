@@ -34,30 +34,28 @@ const recordingClock = () => {
   return { clock, timers }
 }
 
+/** An `onTimeout` that counts its calls. */
+const countingLate = () => {
+  const calls = { count: 0 }
+  return { calls, onTimeout: () => (calls.count++, new Late()) }
+}
+
 describe("internal/timeout (one timer of the Clock's scheduler, no race)", () => {
   it.live("a Clock with a scheduler: one timer of that scheduler, for the time given, cancelled when the effect ends", () =>
     Effect.gen(function*() {
       const { clock, timers } = recordingClock()
-      let timeouts = 0
-      const onTimeout = () => {
-        timeouts++
-        return new Late()
-      }
+      const { calls, onTimeout } = countingLate()
       assert.strictEqual(yield* Effect.withClock(timeoutFail(Effect.succeed(1), 1_234, onTimeout), clock), 1)
       assert.deepStrictEqual(timers.map((t) => [t.millis, t.cancelled]), [[1_234, true]])
       // A timer that fires anyway after the effect ended changes nothing.
       timers[0].fire()
-      assert.strictEqual(timeouts, 0)
+      assert.strictEqual(calls.count, 0)
     }))
 
   it.live("a Clock with a scheduler: the timer firing fails with onTimeout once and interrupts the effect", () =>
     Effect.gen(function*() {
       const { clock, timers } = recordingClock()
-      let timeouts = 0
-      const onTimeout = () => {
-        timeouts++
-        return new Late()
-      }
+      const { calls, onTimeout } = countingLate()
       const interrupted = yield* Deferred.make<void>()
       const started = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(Effect.exit(Effect.withClock(
@@ -75,7 +73,7 @@ describe("internal/timeout (one timer of the Clock's scheduler, no race)", () =>
       timers[0].fire()
       timers[0].fire()
       assert.deepStrictEqual(yield* Fiber.join(fiber), Exit.fail(new Late()))
-      assert.strictEqual(timeouts, 1)
+      assert.strictEqual(calls.count, 1)
       assert.isTrue(yield* Deferred.isDone(interrupted))
     }))
 

@@ -8,10 +8,10 @@ import { ClientAuth, ClientCredentials, OAuth2Error } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Effect from "effect/Effect"
-import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { decodeBasic, failure } from "../utils/Grant.js"
+import { captureLogs } from "../utils/Logs.js"
 import * as TestHttp from "../utils/TestHttp.js"
 
 const issuer = "https://as.example.com"
@@ -27,22 +27,6 @@ const server = (document: Record<string, unknown>, iss = issuer, tokenReply: Tes
 
 const tokenRequests = (http: ReturnType<typeof TestHttp.make>) => http.requests.filter((r) => r.method === "POST")
 
-/** Runs `effect` with its log lines (level and message) captured, debug included. */
-const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.suspend(() => {
-    const logs: Array<string> = []
-    const logger = Logger.make(({ logLevel, message }) => {
-      logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-    return Effect.map(
-      effect.pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-        Logger.withMinimumLogLevel(LogLevel.Debug)
-      ),
-      (value) => ({ value, logs })
-    )
-  })
-
 const warnings = (logs: ReadonlyArray<string>) => logs.filter((line) => line.startsWith("WARN"))
 
 const secret = Redacted.make("secret")
@@ -52,7 +36,8 @@ const discovered = (http: ReturnType<typeof TestHttp.make>, options: Partial<Cli
   captureLogs(
     Effect.exit(
       ClientCredentials.grant({ issuer, clientId: "svc", retry: false, ...options }).pipe(Effect.provide(http.layer))
-    )
+    ),
+    LogLevel.Debug
   )
 
 const metadata = (extra: Record<string, unknown> = {}) => ({
