@@ -1,4 +1,6 @@
 // @ts-check
+import * as fs from "node:fs"
+import * as path from "node:path"
 /**
  * StrykerJS mutation testing of packages/core/src (`npm run mutate`; not part of `npm test`). See the README's
  * "Development" section for the run time and the score, and reports/mutation/survivors.md for the mutants that
@@ -56,6 +58,13 @@ export const parts = {
     "internal/url.ts"
   ]
 }
+
+/** The files Stryker mutates in a full run, relative to packages/core/src: every source but the re-exports. */
+export const coreSources = () =>
+  fs.readdirSync(new URL("packages/core/src/", import.meta.url), { recursive: true })
+    .map((file) => String(file).split(path.sep).join("/"))
+    .filter((file) => file.endsWith(".ts") && file !== "index.ts")
+    .sort()
 
 const part = process.env["MUTATE_PART"]
 if (part !== undefined && !(part in parts)) {

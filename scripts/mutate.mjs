@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { parts } from "../stryker.config.mjs"
+import { coreSources, parts } from "../stryker.config.mjs"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const dir = path.join(root, "reports/mutation/parts")
@@ -32,10 +32,7 @@ for (const part of chosen) {
 }
 
 // Every source file in exactly one part, so the merged report covers all of packages/core/src.
-const sources = fs.readdirSync(path.join(root, "packages/core/src"), { recursive: true })
-  .map(String)
-  .filter((file) => file.endsWith(".ts") && file !== "index.ts")
-  .map((file) => file.split(path.sep).join("/"))
+const sources = coreSources()
 const matches = (pattern, file) =>
   pattern.endsWith("/*.ts")
     ? file.startsWith(pattern.slice(0, -"*.ts".length)) && !file.slice(pattern.length - 4).includes("/")

@@ -14,6 +14,7 @@
 // from that file).
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { coreSources } from "../stryker.config.mjs"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const args = process.argv.slice(2)
@@ -104,10 +105,9 @@ for (const [file, { mutants, source }] of Object.entries(report.files).sort(([a]
 }
 
 // The sources of packages/core/src (but the re-exports of index.ts) that the report has no result for.
-const missing = fs.readdirSync(path.join(root, "packages/core/src"), { recursive: true })
-  .map((file) => `packages/core/src/${String(file).split(path.sep).join("/")}`)
-  .filter((file) => file.endsWith(".ts") && !file.endsWith("/src/index.ts") && !(file in report.files))
-  .sort()
+const missing = coreSources()
+  .map((file) => `packages/core/src/${file}`)
+  .filter((file) => !(file in report.files))
 
 const score = totals.valid === 0 ? 0 : (100 * totals.killed) / totals.valid
 const todo = sections.join("\n").split("\n").filter((line) => line.includes("— TODO")).length
