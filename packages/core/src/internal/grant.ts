@@ -82,13 +82,25 @@ const reserved = new Set([
   "scope"
 ])
 
-/** A duration option in milliseconds, or the ConfigurationError that names it. @internal */
+// Duration reads a negative amount (-5, -5n, "-5 seconds", [-5, 0]) as zero, so the sign is read from the input.
+const negative = (input: unknown): boolean =>
+  typeof input === "number" || typeof input === "bigint"
+    ? input < 0
+    : typeof input === "string"
+    ? input.trimStart().startsWith("-")
+    : Array.isArray(input) && input.some((part) => typeof part === "number" && part < 0)
+
+/**
+ * A duration option in milliseconds, or the ConfigurationError that names it: not a duration (`NaN` included),
+ * or negative (which Duration alone would read as zero).
+ *
+ * @internal
+ */
 export const millis = (input: Duration.DurationInput, what: string): number | OAuth2Error.ConfigurationError => {
-  const decoded = Duration.decodeUnknown(input)
+  const decoded = Number.isNaN(input) ? Option.none() : Duration.decodeUnknown(input)
   if (Option.isNone(decoded)) return new OAuth2Error.ConfigurationError({ reason: `${what} is not a duration` })
-  const ms = Duration.toMillis(decoded.value)
-  if (!(ms >= 0)) return new OAuth2Error.ConfigurationError({ reason: `${what} must not be negative` })
-  return ms
+  if (negative(input)) return new OAuth2Error.ConfigurationError({ reason: `${what} must not be negative` })
+  return Duration.toMillis(decoded.value)
 }
 
 /**

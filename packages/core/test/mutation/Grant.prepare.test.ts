@@ -81,6 +81,24 @@ describe("grant options (mutation)", () => {
       )
     }))
 
+  it.effect("a negative duration in any form is refused, not read as zero; NaN is not a duration; a zero grace is taken", () =>
+    Effect.gen(function*() {
+      const negatives: ReadonlyArray<Duration.DurationInput> = [-1, BigInt(-5), "-5 seconds", [-1, 0], [0, -5]]
+      for (const timeout of negatives) {
+        strictEqual(yield* reasonOf({ timeout }), "timeout must not be negative", String(timeout))
+      }
+      strictEqual(yield* reasonOf({ expiryGrace: "-10 seconds" }), "expiryGrace must not be negative")
+      strictEqual(yield* reasonOf({ retry: { budget: -1 } }), "retry.budget must not be negative")
+      strictEqual(yield* reasonOf({ timeout: Number.NaN }), "timeout is not a duration")
+      for (
+        const prepared of [0, BigInt(0), "0 seconds", [0, 0] as const].map((expiryGrace) =>
+          grant.prepare({ tokenUrl, clientId: "svc", clientSecret: Redacted.make("s"), expiryGrace })
+        )
+      ) {
+        assert.isTrue(Either.isRight(prepared))
+      }
+    }))
+
   it.effect("an auth method is given the extra headers with lower-case names", () =>
     Effect.gen(function*() {
       const seen: Array<Readonly<Record<string, string>>> = []
