@@ -91,9 +91,9 @@ describe("grant options (mutation)", () => {
       strictEqual(yield* reasonOf({ retry: { budget: -1 } }), "retry.budget must not be negative")
       strictEqual(yield* reasonOf({ timeout: Number.NaN }), "timeout is not a duration")
       for (
-        const prepared of [0, BigInt(0), "0 seconds", [0, 0] as const].map((expiryGrace) =>
-          grant.prepare({ tokenUrl, clientId: "svc", clientSecret: Redacted.make("s"), expiryGrace })
-        )
+        const prepared of ([0, BigInt(0), "0 seconds", [0, 0]] as ReadonlyArray<Duration.DurationInput>).map((
+          expiryGrace
+        ) => grant.prepare({ tokenUrl, clientId: "svc", clientSecret: Redacted.make("s"), expiryGrace }))
       ) {
         assert.isTrue(Either.isRight(prepared))
       }
