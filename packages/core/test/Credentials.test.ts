@@ -7,16 +7,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as util from "node:util"
+import { make } from "./utils/Credentials.js"
 import { failure } from "./utils/Grant.js"
-
-const make = (fields: Partial<ConstructorParameters<typeof Credentials.Credentials>[0]> = {}) =>
-  new Credentials.Credentials({
-    accessToken: Redacted.make("access token"),
-    tokenType: "Bearer",
-    scopes: [],
-    tokenEndpoint: "",
-    ...fields
-  })
 
 const full = () =>
   make({

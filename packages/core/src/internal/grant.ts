@@ -87,7 +87,7 @@ const negative = (input: unknown): boolean =>
   typeof input === "number" || typeof input === "bigint"
     ? input < 0
     : typeof input === "string"
-    ? input.trimStart().startsWith("-")
+    ? input.startsWith("-")
     : Array.isArray(input) && input.some((part) => typeof part === "number" && part < 0)
 
 /**

@@ -6,16 +6,7 @@
 import { Credentials } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
-
-const make = (fields: Partial<ConstructorParameters<typeof Credentials.Credentials>[0]> = {}) =>
-  new Credentials.Credentials({
-    accessToken: Redacted.make("access token"),
-    tokenType: "Bearer",
-    scopes: [],
-    tokenEndpoint: "",
-    ...fields
-  })
+import { make } from "../utils/Credentials.js"
 
 describe("Credentials (mutation)", () => {
   it("lifetimeMillis is expiresAt − issuedAt", () => {
