@@ -125,7 +125,8 @@ describe("authConfig (mutation)", () => {
           {
             _op: "InvalidData",
             path: ["OAUTH2_AUTH_METHOD"],
-            message: `${keys} is set, but OAUTH2_AUTH_METHOD is client_secret_post; a private key is for private_key_jwt`
+            message:
+              `${keys} is set, but OAUTH2_AUTH_METHOD is client_secret_post; a private key is for private_key_jwt`
           }
         )
       }

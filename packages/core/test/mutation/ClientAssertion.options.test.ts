@@ -62,8 +62,10 @@ describe("clientAssertion options (mutation)", () => {
         yield* resolveReason(privateKeyJwt({ lifetime: Duration.zero })),
         "private_key_jwt: lifetime must be more than 0 and at most 5 minutes"
       )
-      const claims = jose.decodeJwt((yield* authenticated(privateKeyJwt({ lifetime: Duration.millis(1) })))
-        .get("client_assertion")!)
+      const claims = jose.decodeJwt(
+        (yield* authenticated(privateKeyJwt({ lifetime: Duration.millis(1) })))
+          .get("client_assertion")!
+      )
       strictEqual(claims.exp! - claims.iat!, 1)
     }))
 
