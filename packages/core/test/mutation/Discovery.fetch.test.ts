@@ -73,7 +73,10 @@ describe("discovery: the issuer", () => {
         configurationReason(yield* run(http, {}, "as.example.com")),
         "issuer is not an absolute URL (14 characters); expected https://host/path"
       )
-      strictEqual(configurationReason(yield* run(http, {}, `${issuer}?tenant=a`)), "issuer must not have a query (RFC 8414 §2)")
+      strictEqual(
+        configurationReason(yield* run(http, {}, `${issuer}?tenant=a`)),
+        "issuer must not have a query (RFC 8414 §2)"
+      )
       strictEqual(http.requests.length, 0)
     }))
 
@@ -93,7 +96,10 @@ describe("discovery: the options", () => {
   it.effect("a bad timeout, maxResponseBytes or retry duration is a ConfigurationError naming it; nothing is sent", () =>
     Effect.gen(function*() {
       const http = server({ [oauthLocation]: { json: document() } })
-      strictEqual(configurationReason(yield* run(http, { timeout: "soon" as Duration.DurationInput })), "timeout is not a duration")
+      strictEqual(
+        configurationReason(yield* run(http, { timeout: "soon" as Duration.DurationInput })),
+        "timeout is not a duration"
+      )
       strictEqual(configurationReason(yield* run(http, { timeout: 0 })), "timeout must be positive")
       for (const maxResponseBytes of [0, -5, 1.5]) {
         strictEqual(
@@ -179,7 +185,11 @@ describe("discovery: the answer at one location", () => {
     Effect.gen(function*() {
       for (const text of ["[1,2]", "null", "42", "\"issuer\""]) {
         const error = yield* errorFor({ status: 200, text, headers: { "content-type": "application/json" } })
-        deepStrictEqual([error.kind, error.status, error.reason], ["InvalidMetadata", 200, "JSON that is not an object"], text)
+        deepStrictEqual([error.kind, error.status, error.reason], [
+          "InvalidMetadata",
+          200,
+          "JSON that is not an object"
+        ], text)
       }
     }))
 
@@ -198,7 +208,12 @@ describe("discovery: the answer at one location", () => {
     Effect.gen(function*() {
       const http = server({
         [oauthLocation]: {
-          json: { issuer, token_endpoint: null, token_endpoint_auth_methods_supported: null, mtls_endpoint_aliases: null }
+          json: {
+            issuer,
+            token_endpoint: null,
+            token_endpoint_auth_methods_supported: null,
+            mtls_endpoint_aliases: null
+          }
         }
       })
       const found = success(yield* run(http, only))
@@ -287,7 +302,11 @@ describe("discovery: metadata sent with a content type that is not JSON is logge
       for (
         const contentType of ["application/json", "Application/JSON ; charset=utf-8", "application/jrd+json"]
       ) {
-        deepStrictEqual(yield* debugLines({ status: 200, text: body, headers: { "content-type": contentType } }), [], contentType)
+        deepStrictEqual(
+          yield* debugLines({ status: 200, text: body, headers: { "content-type": contentType } }),
+          [],
+          contentType
+        )
       }
       deepStrictEqual(yield* debugLines(TestHttp.raw(body)), [])
     }))

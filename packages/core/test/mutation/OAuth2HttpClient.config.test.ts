@@ -5,7 +5,7 @@
 import { OAuth2HttpClient } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -49,7 +49,10 @@ describe("OAuth2HttpClient.config: variables", () => {
 
   it.effect("URL variables take http and https URLs only", () =>
     Effect.gen(function*() {
-      strictEqual((yield* read({ OAUTH2_TOKEN_URL: "http://127.0.0.1:8080/token" })).tokenUrl, "http://127.0.0.1:8080/token")
+      strictEqual(
+        (yield* read({ OAUTH2_TOKEN_URL: "http://127.0.0.1:8080/token" })).tokenUrl,
+        "http://127.0.0.1:8080/token"
+      )
       deepStrictEqual(described(yield* readError({ OAUTH2_TOKEN_URL: "ftp://as.example/token" })), [
         "InvalidData",
         ["OAUTH2_TOKEN_URL"],

@@ -33,7 +33,10 @@ const mapRecords = () => {
 
 /** The value of a fiber that has ended, or "running". */
 const outcome = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
-  Effect.map(Fiber.poll(fiber), (exit) => Option.isNone(exit) ? "running" : Exit.isSuccess(exit.value) ? exit.value.value : "failed")
+  Effect.map(
+    Fiber.poll(fiber),
+    (exit) => Option.isNone(exit) ? "running" : Exit.isSuccess(exit.value) ? exit.value.value : "failed"
+  )
 
 const tokenOf = (found: unknown) =>
   Option.isOption(found) && Option.isSome(found)
@@ -72,23 +75,33 @@ describe("TokenStore.withLeaseRecords", () => {
   it.effect("awaitNewer stops at the end of the holder's lease, before the next poll", () =>
     Effect.gen(function*() {
       yield* TestClock.adjust("100 seconds") // a clock far from 0, as a real one is
-      const store = TokenStore.withLeaseRecords(TokenStore.makeMemory(), mapRecords().api, { pollInterval: "10 seconds" })
+      const store = TokenStore.withLeaseRecords(TokenStore.makeMemory(), mapRecords().api, {
+        pollInterval: "10 seconds"
+      })
       yield* store.acquireLease("k", Duration.seconds(1))
       const waiter = yield* Effect.fork(store.awaitNewer("k", undefined, Duration.seconds(30)))
       yield* TestClock.adjust("1 second")
       const done = yield* outcome(waiter)
-      assert.isTrue(Option.isOption(done) && Option.isNone(done), `ended with None at the lease's end, got ${String(done)}`)
+      assert.isTrue(
+        Option.isOption(done) && Option.isNone(done),
+        `ended with None at the lease's end, got ${String(done)}`
+      )
     }))
 
   it.effect("awaitNewer stops at its own deadline, before the next poll", () =>
     Effect.gen(function*() {
       yield* TestClock.adjust("100 seconds")
-      const store = TokenStore.withLeaseRecords(TokenStore.makeMemory(), mapRecords().api, { pollInterval: "10 seconds" })
+      const store = TokenStore.withLeaseRecords(TokenStore.makeMemory(), mapRecords().api, {
+        pollInterval: "10 seconds"
+      })
       yield* store.acquireLease("k", Duration.minutes(1))
       const waiter = yield* Effect.fork(store.awaitNewer("k", undefined, Duration.seconds(2)))
       yield* TestClock.adjust("2 seconds")
       const done = yield* outcome(waiter)
-      assert.isTrue(Option.isOption(done) && Option.isNone(done), `ended with None at the deadline, got ${String(done)}`)
+      assert.isTrue(
+        Option.isOption(done) && Option.isNone(done),
+        `ended with None at the deadline, got ${String(done)}`
+      )
     }))
 
   it.effect("a lease record's owner is 128 bits as 32 lowercase hex digits", () =>
