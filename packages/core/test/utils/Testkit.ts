@@ -2,7 +2,7 @@
  * Helpers for the tests of the public testkit (`Testing`): raw requests to its in-memory server and what came back,
  * read as a user's test would read it (status, headers, the body as text and as JSON).
  */
-import { Testing } from "@effect-oauth2/core"
+import type { Testing } from "@effect-oauth2/core"
 import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
