@@ -143,8 +143,7 @@ describe("jwt CryptoKey keys (mutation)", () => {
 
   it.effect("an RSA CryptoKey that does not fit the alg: its hash's algorithms come first in the reason", () =>
     Effect.gen(function*() {
-      const reason = (key: string, algs: string) =>
-        `${what}: alg ES256 does not fit ${key}; it signs with ${algs}`
+      const reason = (key: string, algs: string) => `${what}: alg ES256 does not fit ${key}; it signs with ${algs}`
       strictEqual(
         yield* importKey(yield* importRsa("RSASSA-PKCS1-v1_5", "SHA-256"), "ES256"),
         reason("an RSA key", "RS256, PS256, RS384, RS512, PS384, PS512")
@@ -158,7 +157,10 @@ describe("jwt CryptoKey keys (mutation)", () => {
         reason("an RSA-PSS key", "PS512, PS256, PS384")
       )
       // SHA-1 is no JWS hash: no algorithm comes first.
-      strictEqual(yield* importKey(yield* importRsa("RSASSA-PKCS1-v1_5", "SHA-1"), "ES256"), reason("an RSA key", rsaAlgs))
+      strictEqual(
+        yield* importKey(yield* importRsa("RSASSA-PKCS1-v1_5", "SHA-1"), "ES256"),
+        reason("an RSA key", rsaAlgs)
+      )
     }))
 
   it.effect("an ECDSA CryptoKey that does not fit the alg is described by its curve", () =>
@@ -175,9 +177,11 @@ describe("jwt CryptoKey keys (mutation)", () => {
   it.effect("an extractable CryptoKey's signer carries its public JWK; a non-extractable one's carries none", () =>
     Effect.gen(function*() {
       const [extractable, opaque] = yield* Effect.promise(() =>
-        Promise.all([true, false].map((flag) =>
-          crypto.subtle.importKey("jwk", ecJwk, { name: "ECDSA", namedCurve: "P-256" }, flag, ["sign"])
-        ))
+        Promise.all(
+          [true, false].map((flag) =>
+            crypto.subtle.importKey("jwk", ecJwk, { name: "ECDSA", namedCurve: "P-256" }, flag, ["sign"])
+          )
+        )
       )
       const signer = yield* jwt.importPrivateKey(extractable!, { what })
       strictEqual(signer.alg, "ES256")

@@ -6,8 +6,8 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import type { ConfigurationError } from "../../src/OAuth2Error.js"
 import type { Signer } from "../../src/internal/jwt.js"
+import type { ConfigurationError } from "../../src/OAuth2Error.js"
 
 /**
  * `signs <alg>` for a signer, the reason of a ConfigurationError, or `defect: …` for anything else (a thrown
