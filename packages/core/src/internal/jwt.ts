@@ -453,7 +453,7 @@ export const hmacSigner = (
 ): Effect.Effect<Signer, ConfigurationError> =>
   Effect.suspend(() => {
     const alg = options.alg ?? "HS256"
-    if (!(alg in hmacBytes)) {
+    if (!Object.hasOwn(hmacBytes, alg)) {
       return Effect.fail(fail(options.what, `alg ${String(alg)} is not an HMAC algorithm (HS256, HS384, HS512)`))
     }
     const bytes = encoder.encode(Redacted.value(secret))
