@@ -265,6 +265,73 @@ describe("private_key_jwt keys", () => {
       strictEqual((yield* assertionOf(requests[0]!, rsa.publicKey)).header.alg, "PS256")
     }))
 
+  it.effect("an RSA-PSS PEM (openssl genpkey -algorithm RSA-PSS) signs PS256, or with the hash its parameters name", () =>
+    Effect.gen(function*() {
+      // RSA-PSS keys are written with the id-RSASSA-PSS identifier, which WebCrypto's pkcs8 import refuses.
+      const verified = (request: TestHttp.Recorded, publicKey: crypto.KeyObject, bits: number) => {
+        const [header, payload, signature] = request.form.get("client_assertion")!.split(".")
+        return crypto.verify(
+          `sha${bits}`,
+          Buffer.from(`${header}.${payload}`),
+          { key: publicKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 },
+          Buffer.from(signature!, "base64url")
+        )
+      }
+      const open = crypto.generateKeyPairSync("rsa-pss", { modulusLength: 2048 })
+      const plain = yield* runJwt(ok, { auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(open.privateKey)) }) })
+      success(plain.exit)
+      strictEqual(jose.decodeProtectedHeader(plain.requests[0]!.form.get("client_assertion")!).alg, "PS256")
+      assert.isTrue(verified(plain.requests[0]!, open.publicKey, 256))
+
+      const sha384 = crypto.generateKeyPairSync("rsa-pss", {
+        modulusLength: 2048,
+        hashAlgorithm: "sha384",
+        mgf1HashAlgorithm: "sha384",
+        saltLength: 48
+      })
+      const restricted = yield* runJwt(ok, {
+        auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha384.privateKey)) })
+      })
+      success(restricted.exit)
+      strictEqual(jose.decodeProtectedHeader(restricted.requests[0]!.form.get("client_assertion")!).alg, "PS384")
+      assert.isTrue(verified(restricted.requests[0]!, sha384.publicKey, 384))
+
+      const rs = yield* runJwt(ok, {
+        auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(open.privateKey)), alg: "RS256" })
+      })
+      strictEqual(
+        failureOf(rs.exit, "ConfigurationError").reason,
+        "private_key_jwt key: alg RS256 does not fit an RSA-PSS key; it signs with PS256, PS384, PS512"
+      )
+      const sha1 = crypto.generateKeyPairSync("rsa-pss", {
+        modulusLength: 2048,
+        hashAlgorithm: "sha1",
+        mgf1HashAlgorithm: "sha1",
+        saltLength: 20
+      })
+      const refused = yield* runJwt(ok, {
+        auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha1.privateKey)) })
+      })
+      strictEqual(
+        failureOf(refused.exit, "ConfigurationError").reason,
+        "private_key_jwt key: the key is an RSA-PSS key restricted to SHA-1, which JWS does not sign with"
+      )
+      strictEqual(refused.requests.length, 0)
+      const sha224 = crypto.generateKeyPairSync("rsa-pss", {
+        modulusLength: 2048,
+        hashAlgorithm: "sha224",
+        mgf1HashAlgorithm: "sha224",
+        saltLength: 28
+      })
+      const other = yield* runJwt(ok, {
+        auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha224.privateKey)) })
+      })
+      strictEqual(
+        failureOf(other.exit, "ConfigurationError").reason,
+        "private_key_jwt key: the key is an RSA-PSS key restricted to a hash that JWS does not sign with"
+      )
+    }))
+
   it.effect("a JWK (object or JSON text) gives its kid and alg; kid can be overridden", () =>
     Effect.gen(function*() {
       deepStrictEqual(yield* algOf(Redacted.make(ecJwk)), { alg: "ES256", kid: "ec-key-1" })

@@ -154,8 +154,68 @@ const pkcs8Kind = (der: Uint8Array): KeyKind | string => {
     return { family: "EC", curve: name }
   }
   const known = oids.find(([candidate]) => candidate === id)
-  return known === undefined ? "a key of an algorithm that JWS does not sign with" : known[1]
+  if (known === undefined) return "a key of an algorithm that JWS does not sign with"
+  if (
+    typeof known[1] !== "string" && known[1].family === "RSA" && known[1].pss && oid.end < algorithm.end &&
+    der[oid.end] === 0x30
+  ) {
+    return pssKind(der, element(der, oid.end, 0x30))
+  }
+  return known[1]
 }
+
+const pssHashes: Readonly<Record<string, 256 | 384 | 512>> = {
+  "608648016503040201": 256,
+  "608648016503040202": 384,
+  "608648016503040203": 512
+}
+
+/**
+ * An RSA-PSS key with RSASSA-PSS-params (RFC 4055 §3.1): the hash they name is the one inferred. Absent, the
+ * hash defaults to SHA-1, which no JWS alg uses (RFC 7518 §3.5).
+ */
+const pssKind = (der: Uint8Array, params: { readonly start: number; readonly end: number }): KeyKind | string => {
+  if (params.start === params.end || der[params.start] !== 0xa0) {
+    return "an RSA-PSS key restricted to SHA-1, which JWS does not sign with"
+  }
+  const hashAlgorithm = element(der, element(der, params.start, 0xa0).start, 0x30)
+  const oid = element(der, hashAlgorithm.start, 0x06)
+  const hash = pssHashes[hex(der.subarray(oid.start, oid.end))]
+  return hash === undefined
+    ? "an RSA-PSS key restricted to a hash that JWS does not sign with"
+    : { family: "RSA", pss: true, hash }
+}
+
+/** A DER length (X.690 §8.1.3): the short form below 128, else the long form. */
+const derLength = (length: number): Array<number> => {
+  if (length < 0x80) return [length]
+  const bytes: Array<number> = []
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256)
+  return [0x80 | bytes.length, ...bytes]
+}
+
+/** `rsaEncryption` with its NULL parameters (RFC 8017 Appendix C), as a DER AlgorithmIdentifier. */
+const rsaEncryption = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]
+
+/**
+ * The PrivateKeyInfo of an RSA-PSS key (`id-RSASSA-PSS`, RFC 4055 §3.1) relabelled `rsaEncryption`. WebCrypto's
+ * pkcs8 import takes only `rsaEncryption` for either RSA algorithm (WebCrypto §RSA-PSS "Import key"), while
+ * OpenSSL and Node write `id-RSASSA-PSS` for a key made as RSA-PSS; the RSAPrivateKey inside is the same. The
+ * parameters that may restrict the key's hash are dropped: the key then signs with the PS alg chosen here.
+ */
+const relabelPss = (der: Uint8Array): Uint8Array => {
+  const info = element(der, 0, 0x30)
+  const version = element(der, info.start, 0x02)
+  const algorithm = element(der, version.end, 0x30)
+  const content = [
+    ...der.subarray(info.start, version.end),
+    ...rsaEncryption,
+    ...der.subarray(algorithm.end, info.end)
+  ]
+  return Uint8Array.from([0x30, ...derLength(content.length), ...content])
+}
+
+const encodeBase64 = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))
 
 const decodeBase64 = (text: string): Uint8Array | undefined => {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0 || text.length === 0) return undefined
@@ -358,7 +418,8 @@ const importPem = (
     const chosen = chooseAlgorithm(what, kind, options.alg)
     if (typeof chosen !== "string") return yield* chosen
     const alg = chosen
-    const pem = `-----BEGIN PRIVATE KEY-----\n${body!.replace(/\s+/g, "")}\n-----END PRIVATE KEY-----`
+    const base64 = kind.family === "RSA" && kind.pss ? encodeBase64(relabelPss(der)) : body!.replace(/\s+/g, "")
+    const pem = `-----BEGIN PRIVATE KEY-----\n${base64}\n-----END PRIVATE KEY-----`
     // Extractable once, to derive the public JWK (the PEM's owner holds the material anyway); then kept as a
     // non-extractable key for signing.
     const exported = yield* Effect.tryPromise({
