@@ -286,8 +286,7 @@ describe("private_key_jwt keys", () => {
       const sha384 = crypto.generateKeyPairSync("rsa-pss", {
         modulusLength: 2048,
         hashAlgorithm: "sha384",
-        mgf1HashAlgorithm: "sha384",
-        saltLength: 48
+        mgf1HashAlgorithm: "sha384"
       })
       const restricted = yield* runJwt(ok, {
         auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha384.privateKey)) })
@@ -306,8 +305,7 @@ describe("private_key_jwt keys", () => {
       const sha1 = crypto.generateKeyPairSync("rsa-pss", {
         modulusLength: 2048,
         hashAlgorithm: "sha1",
-        mgf1HashAlgorithm: "sha1",
-        saltLength: 20
+        mgf1HashAlgorithm: "sha1"
       })
       const refused = yield* runJwt(ok, {
         auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha1.privateKey)) })
@@ -320,8 +318,7 @@ describe("private_key_jwt keys", () => {
       const sha224 = crypto.generateKeyPairSync("rsa-pss", {
         modulusLength: 2048,
         hashAlgorithm: "sha224",
-        mgf1HashAlgorithm: "sha224",
-        saltLength: 28
+        mgf1HashAlgorithm: "sha224"
       })
       const other = yield* runJwt(ok, {
         auth: ClientAuth.privateKeyJwt({ key: Redacted.make(pem(sha224.privateKey)) })
