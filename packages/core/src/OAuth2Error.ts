@@ -35,6 +35,9 @@ export const isOAuth2Error = (u: unknown): u is OAuth2Error => Predicate.hasProp
 
 const where = (tokenEndpoint: string) => tokenEndpoint.length > 0 ? ` from ${tokenEndpoint}` : ""
 
+/** The full stop a sentence ends with, unless the server's own text (quoted last) already ends in one. */
+const stop = (text: string) => /[.!?]$/.test(text) ? "" : "."
+
 /**
  * How a token request that was retried ended: the attempts made and the time from the first to the end. Set on the
  * error a retried token request finally fails with; absent when there was one attempt.
@@ -101,8 +104,9 @@ export class ErrorResponse extends Schema.TaggedError<ErrorResponse>("@effect-oa
       : this.errorUri !== undefined
       ? `: see ${this.errorUri}`
       : ""
-    return `The authorization server refused the token request (HTTP ${this.status}, error "${this.error}")${detail}` +
-      `${where(this.tokenEndpoint)}. ${hintFor(this.error, this.authMethod)}`.trimEnd() + gaveUp(this.retries)
+    const sentence = `The authorization server refused the token request (HTTP ${this.status}, error "${this.error}")` +
+      `${where(this.tokenEndpoint)}${detail}`
+    return `${sentence}${stop(sentence)} ${hintFor(this.error, this.authMethod)}`.trimEnd() + gaveUp(this.retries)
   }
 }
 
@@ -246,7 +250,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
   override get message(): string {
     return `The token request${
       this.tokenEndpoint.length > 0 ? ` to ${this.tokenEndpoint}` : ""
-    } failed: ${this.description}${this.retries !== undefined ? "." : ""}${gaveUp(this.retries)}`
+    } failed: ${this.description}${stop(this.description)}${gaveUp(this.retries)}`
   }
 }
 

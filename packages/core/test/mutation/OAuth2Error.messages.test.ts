@@ -103,15 +103,21 @@ describe("OAuth2Error messages (mutation)", () => {
       assert.strictEqual(
         new OAuth2Error.ErrorResponse({ ...base, errorDescription: "scope x is unknown", errorUri: "https://e/1" })
           .message,
-        `The authorization server refused the token request (HTTP 400, error "invalid_scope"): scope x is unknown ` +
-          `from ${tokenUrl}.${hint}`
+        `The authorization server refused the token request (HTTP 400, error "invalid_scope") from ${tokenUrl}: ` +
+          `scope x is unknown.${hint}`
       )
       assert.strictEqual(
         new OAuth2Error.ErrorResponse({ ...base, errorUri: "https://e/1" }).message,
-        `The authorization server refused the token request (HTTP 400, error "invalid_scope"): see https://e/1 ` +
-          `from ${tokenUrl}.${hint}`
+        `The authorization server refused the token request (HTTP 400, error "invalid_scope") from ${tokenUrl}: ` +
+          `see https://e/1.${hint}`
       )
       assert.strictEqual(new OAuth2Error.ErrorResponse(base).message, `${refused(400, "invalid_scope")}${hint}`)
+      // A description that ends a sentence itself gets no second full stop.
+      assert.strictEqual(
+        new OAuth2Error.ErrorResponse({ ...base, errorDescription: "Unknown scope x." }).message,
+        `The authorization server refused the token request (HTTP 400, error "invalid_scope") from ${tokenUrl}: ` +
+          `Unknown scope x.${hint}`
+      )
     })
 
     it("an unknown token endpoint (TokenResponse.decode with tokenEndpoint \"\") is left out", () => {
@@ -208,11 +214,15 @@ describe("OAuth2Error messages (mutation)", () => {
     it("TransportError: the endpoint when known and the description; a retried one says how it ended", () => {
       assert.strictEqual(
         new OAuth2Error.TransportError({ tokenEndpoint: tokenUrl, description: "connection refused" }).message,
-        `The token request to ${tokenUrl} failed: connection refused`
+        `The token request to ${tokenUrl} failed: connection refused.`
       )
       assert.strictEqual(
         new OAuth2Error.TransportError({ tokenEndpoint: "", description: "connection refused" }).message,
-        "The token request failed: connection refused"
+        "The token request failed: connection refused."
+      )
+      assert.strictEqual(
+        new OAuth2Error.TransportError({ tokenEndpoint: "", description: "the connection was reset!" }).message,
+        "The token request failed: the connection was reset!"
       )
       assert.strictEqual(
         new OAuth2Error.TransportError({ tokenEndpoint: tokenUrl, description: "connection refused", retries }).message,
@@ -303,8 +313,8 @@ describe("OAuth2Error messages (mutation)", () => {
         }, { tokenEndpoint: tokenUrl, secrets: [secret] }))
         assert.strictEqual(
           error.message,
-          `The authorization server refused the token request (HTTP 401, error "invalid_client"): secret *** is ` +
-            `wrong from ${tokenUrl}. ${basicHint}`
+          `The authorization server refused the token request (HTTP 401, error "invalid_client") from ${tokenUrl}: ` +
+            `secret *** is wrong. ${basicHint}`
         )
         assert.notInclude(JSON.stringify(error), secret)
       }))
