@@ -446,6 +446,26 @@ describe("OAuth2HttpClient.layer", () => {
       assert.isTrue(OAuth2Error.isConfigurationError(bad))
     }))
 
+  it.effect("a negative lifecycle duration fails the layer with a ConfigurationError, not read as zero", () =>
+    Effect.gen(function*() {
+      const s = setup()
+      const cases = [
+        [{ refreshMargin: "-30 seconds" }, "refreshMargin must not be negative"],
+        [{ refreshAhead: -1 }, "refreshAhead must not be negative"],
+        [{ defaultLifetime: [-300, 0] }, "defaultLifetime must not be negative"],
+        [{ backgroundBackoff: BigInt(-1) }, "backgroundBackoff must not be negative"],
+        [{ leaseTtl: Number.NaN }, "leaseTtl is not a duration"]
+      ] as const
+      for (const [options, reason] of cases) {
+        const error = yield* Effect.flip(withLayer(s, getJson(`${api}/x`), options))
+        assert.isTrue(OAuth2Error.isConfigurationError(error), reason)
+        assert.strictEqual((error as OAuth2Error.ConfigurationError).reason, reason)
+      }
+      assert.strictEqual(s.http.requests.length, 0)
+      // Zero is a duration: no margin.
+      assert.deepStrictEqual(yield* withLayer(s, getJson(`${api}/x`), { refreshMargin: 0 }), { auth: "Bearer tok-1" })
+    }))
+
   it.effect("refresh-ahead through the layer: no request waits once the token nears expiry", () =>
     Effect.gen(function*() {
       const s = setup(

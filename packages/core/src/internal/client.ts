@@ -37,6 +37,23 @@ export type ClientOptions = OAuth2ClientOptions
 /** @internal */
 export type Service = OAuth2ClientService
 
+/** The token lifecycle's durations, which AccessToken.make takes as they come (Duration reads a negative one as 0). */
+const lifecycleDurations = [
+  "refreshMargin",
+  "refreshAhead",
+  "defaultLifetime",
+  "backgroundBackoff",
+  "leaseTtl"
+] as const
+
+/** A client's lifecycle durations checked as the grant's are: negative or not a duration is a ConfigurationError. */
+const checkLifecycle = (options: ClientOptions): Effect.Effect<void, OAuth2Error.ConfigurationError> =>
+  Effect.forEach(lifecycleDurations, (name) => {
+    const input = options[name]
+    const checked = input === undefined ? 0 : grant.millis(input, name)
+    return typeof checked === "number" ? Effect.void : Effect.fail(checked)
+  }, { discard: true })
+
 /** @internal */
 export const make = (
   options: ClientOptions
@@ -47,6 +64,7 @@ export const make = (
 > =>
   Effect.gen(function*() {
     const prepared = yield* Effect.flatMap(resolve(options), grant.prepare)
+    yield* checkLifecycle(options)
     const policy = yield* origins.make(options.origins, options.allowInsecureHttp === true)
     const base = yield* HttpClient.HttpClient
     // DPoP (RFC 9449): a stored token bound to another key (or to none this client has) is a miss.
