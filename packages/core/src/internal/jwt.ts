@@ -106,13 +106,13 @@ const isCryptoKey = (u: unknown): u is CryptoKey =>
 
 const oids: ReadonlyArray<readonly [string, KeyKind | string]> = [
   ["2a864886f70d010101", { family: "RSA", pss: false }],
-  ["2a864886f70d01010a", { family: "RSA", pss: true }],
   ["2b6570", { family: "OKP", curve: "Ed25519" }],
   ["2b6571", "an Ed448 key, which WebCrypto cannot sign with"],
   ["2b656e", "an X25519 key, which is for key agreement and cannot sign"],
   ["2b656f", "an X448 key, which is for key agreement and cannot sign"]
 ]
 const ecPublicKey = "2a8648ce3d0201"
+const rsaPss = "2a864886f70d01010a"
 const curves: Readonly<Record<string, string>> = {
   "2a8648ce3d030107": "P-256",
   "2b81040022": "P-384",
@@ -153,15 +153,12 @@ const pkcs8Kind = (der: Uint8Array): KeyKind | string => {
     if (name === "secp256k1") return "an EC secp256k1 key (ES256K), which WebCrypto cannot sign with"
     return { family: "EC", curve: name }
   }
-  const known = oids.find(([candidate]) => candidate === id)
-  if (known === undefined) return "a key of an algorithm that JWS does not sign with"
-  if (
-    typeof known[1] !== "string" && known[1].family === "RSA" && known[1].pss && oid.end < algorithm.end &&
-    der[oid.end] === 0x30
-  ) {
-    return pssKind(der, element(der, oid.end, 0x30))
+  if (id === rsaPss) {
+    // id-RSASSA-PSS: its parameters, when present, may name the hash (RFC 4055 §3.1).
+    return der[oid.end] === 0x30 ? pssKind(der, element(der, oid.end, 0x30)) : { family: "RSA", pss: true }
   }
-  return known[1]
+  const known = oids.find(([candidate]) => candidate === id)
+  return known === undefined ? "a key of an algorithm that JWS does not sign with" : known[1]
 }
 
 const pssHashes: Readonly<Record<string, 256 | 384 | 512>> = {
@@ -175,7 +172,8 @@ const pssHashes: Readonly<Record<string, 256 | 384 | 512>> = {
  * hash defaults to SHA-1, which no JWS alg uses (RFC 7518 §3.5).
  */
 const pssKind = (der: Uint8Array, params: { readonly start: number; readonly end: number }): KeyKind | string => {
-  if (params.start === params.end || der[params.start] !== 0xa0) {
+  // No [0] hashAlgorithm first (an empty SEQUENCE, or only the later fields): the default, SHA-1.
+  if (der[params.start] !== 0xa0) {
     return "an RSA-PSS key restricted to SHA-1, which JWS does not sign with"
   }
   const hashAlgorithm = element(der, element(der, params.start, 0xa0).start, 0x30)
@@ -198,12 +196,13 @@ const derLength = (length: number): Array<number> => {
 const rsaEncryption = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]
 
 /**
- * The PrivateKeyInfo of an RSA-PSS key (`id-RSASSA-PSS`, RFC 4055 §3.1) relabelled `rsaEncryption`. WebCrypto's
- * pkcs8 import takes only `rsaEncryption` for either RSA algorithm (WebCrypto §RSA-PSS "Import key"), while
- * OpenSSL and Node write `id-RSASSA-PSS` for a key made as RSA-PSS; the RSAPrivateKey inside is the same. The
- * parameters that may restrict the key's hash are dropped: the key then signs with the PS alg chosen here.
+ * An RSA PrivateKeyInfo labelled `rsaEncryption`. WebCrypto's pkcs8 import takes only `rsaEncryption` for either
+ * RSA algorithm (WebCrypto §RSA-PSS "Import key"), while OpenSSL and Node write `id-RSASSA-PSS` (RFC 4055 §3.1)
+ * for a key made as RSA-PSS; the RSAPrivateKey inside is the same. The parameters that may restrict an RSA-PSS
+ * key's hash are dropped: the key then signs with the PS alg chosen here. A key labelled `rsaEncryption` already
+ * comes out as it was.
  */
-const relabelPss = (der: Uint8Array): Uint8Array => {
+const relabelRsa = (der: Uint8Array): Uint8Array => {
   const info = element(der, 0, 0x30)
   const version = element(der, info.start, 0x02)
   const algorithm = element(der, version.end, 0x30)
@@ -418,7 +417,7 @@ const importPem = (
     const chosen = chooseAlgorithm(what, kind, options.alg)
     if (typeof chosen !== "string") return yield* chosen
     const alg = chosen
-    const base64 = kind.family === "RSA" && kind.pss ? encodeBase64(relabelPss(der)) : body!.replace(/\s+/g, "")
+    const base64 = kind.family === "RSA" ? encodeBase64(relabelRsa(der)) : body!.replace(/\s+/g, "")
     const pem = `-----BEGIN PRIVATE KEY-----\n${base64}\n-----END PRIVATE KEY-----`
     // Extractable once, to derive the public JWK (the PEM's owner holds the material anyway); then kept as a
     // non-extractable key for signing.
