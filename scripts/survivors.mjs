@@ -73,14 +73,24 @@ for (const [file, { mutants, source }] of Object.entries(report.files).sort(([a]
   const relative = path.relative(root, path.resolve(root, file))
   const count = { killed: 0, survived: 0, ignored: 0, invalid: 0 }
   const lines = []
-  for (const mutant of [...mutants].sort((a, b) => a.location.start.line - b.location.start.line)) {
+  // Identical mutants (same mutator, code and replacement) at several places of a file: the second is keyed
+  // "<key> #2", and so on, counted over all the file's mutants in source order, so that each can have its own
+  // reason; one without its own reason takes the first one's.
+  const occurrences = new Map()
+  const inOrder = [...mutants].sort((a, b) =>
+    a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column
+  )
+  for (const mutant of inOrder) {
+    const from = original(source, mutant.location)
+    const to = mutant.replacement ?? mutant.mutatorName
+    const base = keyOf(relative, mutant.mutatorName, from, to)
+    const nth = (occurrences.get(base) ?? 0) + 1
+    occurrences.set(base, nth)
     if (detected.has(mutant.status)) count.killed++
     else if (undetected.has(mutant.status)) {
       count.survived++
-      const from = original(source, mutant.location)
-      const to = mutant.replacement ?? mutant.mutatorName
-      const key = keyOf(relative, mutant.mutatorName, from, to)
-      const reason = reasons.get(key) ?? "TODO: why it is equivalent or not worth a test"
+      const key = nth === 1 ? base : `${base} #${nth}`
+      const reason = reasons.get(key) ?? reasons.get(base) ?? "TODO: why it is equivalent or not worth a test"
       const what = `${mutant.mutatorName}${mutant.status === "NoCoverage" ? " (no test covers it)" : ""}`
       lines.push(
         `- L${mutant.location.start.line} <!-- ${key} --> ${what}: \`${clip(oneLine(from))}\` → \`${
