@@ -1,18 +1,10 @@
-import { Credentials, TokenStore } from "@effect-oauth2/core"
+import type { Credentials } from "@effect-oauth2/core"
+import { TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import { hourLong } from "./utils/Credentials.js"
 
-const credentials = (token: string) =>
-  new Credentials.Credentials({
-    accessToken: Redacted.make(token),
-    tokenType: "Bearer",
-    scopes: [],
-    tokenEndpoint: "https://as.example/token",
-    extra: {},
-    issuedAt: 0,
-    expiresAt: 3_590_000,
-    expiresIn: 3600
-  })
+const credentials = hourLong
 
 const tokenOf = (stored: Option.Option<Credentials.Credentials>) =>
   Option.getOrUndefined(Option.map(stored, (c) => Redacted.value(c.accessToken)))

@@ -2,22 +2,13 @@
  * The token lifecycle (internal/accessToken.ts) without a TokenStore: the fetch fiber ends cleanly after handing
  * the token over, leaving nothing behind, not even a Debug-level report of a fiber that failed.
  */
-import { Credentials } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, LogLevel, Redacted } from "effect"
+import { Effect, LogLevel } from "effect"
 import * as accessToken from "../../src/internal/accessToken.js"
+import { hourLong } from "../utils/Credentials.js"
 import { captureLogs } from "../utils/Logs.js"
 
-const credentials = new Credentials.Credentials({
-  accessToken: Redacted.make("ACCESS-TOKEN"),
-  tokenType: "Bearer",
-  scopes: [],
-  tokenEndpoint: "https://as.example/token",
-  extra: {},
-  issuedAt: 0,
-  expiresIn: 3600,
-  expiresAt: 3_590_000
-})
+const credentials = hourLong("ACCESS-TOKEN")
 
 describe("accessToken without a store (mutation)", () => {
   it.scoped("a fetch with no store hands the token over and its fiber ends without a failure", () =>

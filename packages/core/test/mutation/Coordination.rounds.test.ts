@@ -3,22 +3,14 @@
  * adoption without a lease, the waiting rounds before a lifecycle fetches its own token, a newer token adopted
  * while waiting, a store that fails while waiting, and the warning of a store that dies.
  */
-import { Credentials, TokenStore } from "@effect-oauth2/core"
+import type { Credentials } from "@effect-oauth2/core"
+import { TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Logger, Option, Redacted } from "effect"
 import * as coordination from "../../src/internal/coordination.js"
+import { hourLong } from "../utils/Credentials.js"
 
-const credentials = (name: string) =>
-  new Credentials.Credentials({
-    accessToken: Redacted.make(name),
-    tokenType: "Bearer",
-    scopes: [],
-    tokenEndpoint: "https://as.example/token",
-    extra: {},
-    issuedAt: 0,
-    expiresIn: 3600,
-    expiresAt: 3_590_000
-  })
+const credentials = hourLong
 
 const stored = credentials("stored")
 const newer = credentials("newer")

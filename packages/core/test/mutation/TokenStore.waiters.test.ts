@@ -3,22 +3,14 @@
  * release is harmless, the lease-record store wakes at the end of the lease or of the wait rather than at the next
  * poll, and a lease owner is 128 random bits written as 32 hex digits.
  */
-import { Credentials, TokenStore } from "@effect-oauth2/core"
+import type { Credentials } from "@effect-oauth2/core"
+import { TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { strictEqual } from "@effect/vitest/utils"
 import { Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { hourLong } from "../utils/Credentials.js"
 
-const credentials = (token: string) =>
-  new Credentials.Credentials({
-    accessToken: Redacted.make(token),
-    tokenType: "Bearer",
-    scopes: [],
-    tokenEndpoint: "https://as.example/token",
-    extra: {},
-    issuedAt: 0,
-    expiresAt: 3_590_000,
-    expiresIn: 3600
-  })
+const credentials = hourLong
 
 /** Lease records in a Map. */
 const mapRecords = () => {

@@ -10,3 +10,17 @@ export const make = (fields: Partial<ConstructorParameters<typeof Credentials.Cr
     tokenEndpoint: "",
     ...fields
   })
+
+/**
+ * An hour-long Bearer token issued at time 0 by `https://as.example/token`, as the grant stores it: `expiresAt` is
+ * 3590 s, the server's hour less the grant's 10 s grace.
+ */
+export const hourLong = (token: string) =>
+  make({
+    accessToken: Redacted.make(token),
+    tokenEndpoint: "https://as.example/token",
+    extra: {},
+    issuedAt: 0,
+    expiresIn: 3600,
+    expiresAt: 3_590_000
+  })
