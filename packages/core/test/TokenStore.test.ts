@@ -3,6 +3,7 @@ import { TokenStore } from "@effect-oauth2/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Redacted, TestClock } from "effect"
 import { hourLong } from "./utils/Credentials.js"
+import * as LeaseRecords from "./utils/LeaseRecords.js"
 
 const credentials = hourLong
 
@@ -11,16 +12,7 @@ const tokenOf = (stored: Option.Option<Credentials.Credentials>) =>
 
 const ttl = Duration.seconds(10)
 
-/** Records in a Map, as a file or a Web Storage entry would hold them. */
-const mapRecords = () => {
-  const records = new Map<string, string>()
-  const api: TokenStore.LeaseRecords = {
-    create: (key, value) => Effect.sync(() => records.has(key) ? false : (records.set(key, value), true)),
-    read: (key) => Effect.sync(() => Option.fromNullable(records.get(key))),
-    remove: (key) => Effect.sync(() => void records.delete(key))
-  }
-  return { records, api }
-}
+const mapRecords = LeaseRecords.inMemory
 
 /** The rules every coordinating store follows, run against the memory store and the lease-record store. */
 const contract = (name: string, makeStore: () => TokenStore.Coordinated) =>

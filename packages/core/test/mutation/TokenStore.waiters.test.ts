@@ -9,19 +9,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { strictEqual } from "@effect/vitest/utils"
 import { Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { hourLong } from "../utils/Credentials.js"
+import * as LeaseRecords from "../utils/LeaseRecords.js"
 
 const credentials = hourLong
 
-/** Lease records in a Map. */
-const mapRecords = () => {
-  const records = new Map<string, string>()
-  const api: TokenStore.LeaseRecords = {
-    create: (key, value) => Effect.sync(() => records.has(key) ? false : (records.set(key, value), true)),
-    read: (key) => Effect.sync(() => Option.fromNullable(records.get(key))),
-    remove: (key) => Effect.sync(() => void records.delete(key))
-  }
-  return { records, api }
-}
+const mapRecords = LeaseRecords.inMemory
 
 /** The value of a fiber that has ended, or "running". */
 const outcome = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
