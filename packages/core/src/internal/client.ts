@@ -47,12 +47,14 @@ const lifecycleDurations = [
 ] as const
 
 /** A client's lifecycle durations checked as the grant's are: negative or not a duration is a ConfigurationError. */
-const checkLifecycle = (options: ClientOptions): Effect.Effect<void, OAuth2Error.ConfigurationError> =>
-  Effect.forEach(lifecycleDurations, (name) => {
+const checkLifecycle = (options: ClientOptions): Effect.Effect<void, OAuth2Error.ConfigurationError> => {
+  for (const name of lifecycleDurations) {
     const input = options[name]
     const checked = input === undefined ? 0 : grant.millis(input, name)
-    return typeof checked === "number" ? Effect.void : Effect.fail(checked)
-  }, { discard: true })
+    if (typeof checked !== "number") return Effect.fail(checked)
+  }
+  return Effect.void
+}
 
 /** @internal */
 export const make = (

@@ -7,6 +7,7 @@
  * texts too), never a parser message that could quote its input.
  */
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
 import * as jose from "jose"
 import { ConfigurationError } from "../OAuth2Error.js"
@@ -214,8 +215,6 @@ const relabelRsa = (der: Uint8Array): Uint8Array => {
   return Uint8Array.from([0x30, ...derLength(content.length), ...content])
 }
 
-const encodeBase64 = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))
-
 const decodeBase64 = (text: string): Uint8Array | undefined => {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0 || text.length === 0) return undefined
   try {
@@ -417,7 +416,7 @@ const importPem = (
     const chosen = chooseAlgorithm(what, kind, options.alg)
     if (typeof chosen !== "string") return yield* chosen
     const alg = chosen
-    const base64 = kind.family === "RSA" ? encodeBase64(relabelRsa(der)) : body!.replace(/\s+/g, "")
+    const base64 = kind.family === "RSA" ? Encoding.encodeBase64(relabelRsa(der)) : body!.replace(/\s+/g, "")
     const pem = `-----BEGIN PRIVATE KEY-----\n${base64}\n-----END PRIVATE KEY-----`
     // Extractable once, to derive the public JWK (the PEM's owner holds the material anyway); then kept as a
     // non-extractable key for signing.
